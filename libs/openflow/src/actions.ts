@@ -1,0 +1,199 @@
+/** Actions (§7.2.5): ofp_action_* structures, decoded and encoded side by side. */
+import { OFPAT } from './constants.js';
+import { OFPBAC, OFPET, OfpError } from './errors.js';
+import { decodeOxm, encodeOxm, oxmLength, OxmTlv } from './oxm.js';
+import { pad8, Reader, Writer } from './wire.js';
+
+type T = typeof OFPAT;
+
+export interface OutputAction {
+  type: T['OUTPUT'];
+  port: number;
+  /** Bytes to send to the controller (OFPCML_NO_BUFFER: the whole packet). */
+  maxLen: number;
+}
+/** Actions that carry nothing but their type. */
+export interface BareAction {
+  type: T['COPY_TTL_OUT'] | T['COPY_TTL_IN'] | T['DEC_MPLS_TTL'] | T['POP_VLAN'] | T['DEC_NW_TTL'] | T['POP_PBB'];
+}
+export interface SetMplsTtlAction {
+  type: T['SET_MPLS_TTL'];
+  mplsTtl: number;
+}
+export interface SetNwTtlAction {
+  type: T['SET_NW_TTL'];
+  nwTtl: number;
+}
+/** push_vlan, push_mpls, push_pbb (the tag's ethertype) and pop_mpls (the payload's). */
+export interface EthertypeAction {
+  type: T['PUSH_VLAN'] | T['PUSH_MPLS'] | T['PUSH_PBB'] | T['POP_MPLS'];
+  ethertype: number;
+}
+export interface SetQueueAction {
+  type: T['SET_QUEUE'];
+  queueId: number;
+}
+export interface GroupAction {
+  type: T['GROUP'];
+  groupId: number;
+}
+export interface SetFieldAction {
+  type: T['SET_FIELD'];
+  field: OxmTlv;
+}
+/** Kept opaque: `data` is everything after the experimenter id, re-encoded as is. */
+export interface ExperimenterAction {
+  type: T['EXPERIMENTER'];
+  experimenter: number;
+  data: Buffer;
+}
+
+export type Action =
+  | OutputAction
+  | BareAction
+  | SetMplsTtlAction
+  | SetNwTtlAction
+  | EthertypeAction
+  | SetQueueAction
+  | GroupAction
+  | SetFieldAction
+  | ExperimenterAction;
+
+function badLen(type: number, len: number, at: number): OfpError {
+  return new OfpError(OFPET.BAD_ACTION, OFPBAC.BAD_LEN, `action type ${type} has length ${len}`, at);
+}
+
+/** Decodes one action; `r` is positioned at its header. */
+export function decodeAction(r: Reader): Action {
+  const start = r.pos;
+  r.need(4, OFPET.BAD_ACTION, OFPBAC.BAD_LEN, 'action header');
+  const type = r.u16();
+  const len = r.u16();
+  if (len < 8 || len % 8 !== 0) throw badLen(type, len, start);
+  const a = r.sub(len - 4, OFPET.BAD_ACTION, OFPBAC.BAD_LEN, 'action');
+  const fixed = (expected: number) => {
+    if (len !== expected) throw badLen(type, len, start);
+  };
+  switch (type) {
+    case OFPAT.OUTPUT: {
+      fixed(16);
+      const port = a.u32();
+      const maxLen = a.u16();
+      return { type, port, maxLen };
+    }
+    case OFPAT.COPY_TTL_OUT:
+    case OFPAT.COPY_TTL_IN:
+    case OFPAT.DEC_MPLS_TTL:
+    case OFPAT.POP_VLAN:
+    case OFPAT.DEC_NW_TTL:
+    case OFPAT.POP_PBB:
+      fixed(8);
+      return { type };
+    case OFPAT.SET_MPLS_TTL:
+      fixed(8);
+      return { type, mplsTtl: a.u8() };
+    case OFPAT.SET_NW_TTL:
+      fixed(8);
+      return { type, nwTtl: a.u8() };
+    case OFPAT.PUSH_VLAN:
+    case OFPAT.PUSH_MPLS:
+    case OFPAT.PUSH_PBB:
+    case OFPAT.POP_MPLS:
+      fixed(8);
+      return { type, ethertype: a.u16() };
+    case OFPAT.SET_QUEUE:
+      fixed(8);
+      return { type, queueId: a.u32() };
+    case OFPAT.GROUP:
+      fixed(8);
+      return { type, groupId: a.u32() };
+    case OFPAT.SET_FIELD: {
+      const field = decodeOxm(a);
+      if (pad8(4 + oxmLength(field)) !== a.remaining) {
+        throw new OfpError(OFPET.BAD_ACTION, OFPBAC.BAD_SET_LEN, `set_field length ${len} does not fit its OXM`, start);
+      }
+      return { type, field };
+    }
+    case OFPAT.EXPERIMENTER:
+      return { type, experimenter: a.u32(), data: a.rest() };
+    default:
+      throw new OfpError(OFPET.BAD_ACTION, OFPBAC.BAD_TYPE, `unknown action type ${type}`, start);
+  }
+}
+
+export function actionLength(a: Action): number {
+  switch (a.type) {
+    case OFPAT.OUTPUT:
+      return 16;
+    case OFPAT.SET_FIELD: {
+      const len = 4 + oxmLength(a.field);
+      return len + pad8(len);
+    }
+    case OFPAT.EXPERIMENTER:
+      return 8 + a.data.length;
+    default:
+      return 8;
+  }
+}
+
+export function encodeAction(a: Action, w: Writer): void {
+  const len = actionLength(a);
+  if (len % 8 !== 0) throw new OfpError(OFPET.BAD_ACTION, OFPBAC.BAD_LEN, 'experimenter action data must end on an 8-byte boundary');
+  w.u16(a.type);
+  w.u16(len);
+  switch (a.type) {
+    case OFPAT.OUTPUT:
+      w.u32(a.port);
+      w.u16(a.maxLen);
+      w.zeros(6);
+      return;
+    case OFPAT.SET_MPLS_TTL:
+      w.u8(a.mplsTtl);
+      w.zeros(3);
+      return;
+    case OFPAT.SET_NW_TTL:
+      w.u8(a.nwTtl);
+      w.zeros(3);
+      return;
+    case OFPAT.PUSH_VLAN:
+    case OFPAT.PUSH_MPLS:
+    case OFPAT.PUSH_PBB:
+    case OFPAT.POP_MPLS:
+      w.u16(a.ethertype);
+      w.zeros(2);
+      return;
+    case OFPAT.SET_QUEUE:
+      w.u32(a.queueId);
+      return;
+    case OFPAT.GROUP:
+      w.u32(a.groupId);
+      return;
+    case OFPAT.SET_FIELD:
+      encodeOxm(a.field, w);
+      w.zeros(len - 4 - oxmLength(a.field));
+      return;
+    case OFPAT.EXPERIMENTER:
+      w.u32(a.experimenter);
+      w.bytes(a.data);
+      return;
+    default:
+      w.zeros(4);
+  }
+}
+
+/** A list of actions filling exactly `r`'s range. */
+export function decodeActions(r: Reader): Action[] {
+  const out: Action[] = [];
+  while (r.pos < r.end) out.push(decodeAction(r));
+  return out;
+}
+
+export function actionsLength(actions: readonly Action[]): number {
+  let len = 0;
+  for (let i = 0; i < actions.length; i++) len += actionLength(actions[i]);
+  return len;
+}
+
+export function encodeActions(actions: readonly Action[], w: Writer): void {
+  for (let i = 0; i < actions.length; i++) encodeAction(actions[i], w);
+}

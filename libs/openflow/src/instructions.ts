@@ -1,0 +1,136 @@
+/** Instructions (§7.2.4): ofp_instruction_* structures, decoded and encoded side by side. */
+import { actionsLength, decodeActions, encodeActions, Action } from './actions.js';
+import { OFPIT } from './constants.js';
+import { OFPBIC, OFPET, OfpError } from './errors.js';
+import { Reader, Writer } from './wire.js';
+
+type T = typeof OFPIT;
+
+export interface GotoTableInstruction {
+  type: T['GOTO_TABLE'];
+  tableId: number;
+}
+export interface WriteMetadataInstruction {
+  type: T['WRITE_METADATA'];
+  metadata: bigint;
+  metadataMask: bigint;
+}
+export interface ActionsInstruction {
+  type: T['WRITE_ACTIONS'] | T['APPLY_ACTIONS'] | T['CLEAR_ACTIONS'];
+  actions: Action[];
+}
+export interface MeterInstruction {
+  type: T['METER'];
+  meterId: number;
+}
+/** Kept opaque: `data` is everything after the experimenter id. */
+export interface ExperimenterInstruction {
+  type: T['EXPERIMENTER'];
+  experimenter: number;
+  data: Buffer;
+}
+
+export type Instruction =
+  | GotoTableInstruction
+  | WriteMetadataInstruction
+  | ActionsInstruction
+  | MeterInstruction
+  | ExperimenterInstruction;
+
+/** Decodes one instruction; `r` is positioned at its header. */
+export function decodeInstruction(r: Reader): Instruction {
+  const start = r.pos;
+  r.need(4, OFPET.BAD_INSTRUCTION, OFPBIC.BAD_LEN, 'instruction header');
+  const type = r.u16();
+  const len = r.u16();
+  const tooShort = (min: number, exact: boolean) => {
+    if (exact ? len !== min : len < min || len % 8 !== 0) {
+      throw new OfpError(OFPET.BAD_INSTRUCTION, OFPBIC.BAD_LEN, `instruction type ${type} has length ${len}`, start);
+    }
+  };
+  if (len < 4) tooShort(8, true);
+  const body = r.sub(len - 4, OFPET.BAD_INSTRUCTION, OFPBIC.BAD_LEN, 'instruction');
+  switch (type) {
+    case OFPIT.GOTO_TABLE:
+      tooShort(8, true);
+      return { type, tableId: body.u8() };
+    case OFPIT.WRITE_METADATA:
+      tooShort(24, true);
+      body.skip(4);
+      return { type, metadata: body.u64(), metadataMask: body.u64() };
+    case OFPIT.WRITE_ACTIONS:
+    case OFPIT.APPLY_ACTIONS:
+    case OFPIT.CLEAR_ACTIONS:
+      tooShort(8, false);
+      body.skip(4);
+      return { type, actions: decodeActions(body) };
+    case OFPIT.METER:
+      tooShort(8, true);
+      return { type, meterId: body.u32() };
+    case OFPIT.EXPERIMENTER:
+      tooShort(8, false);
+      return { type, experimenter: body.u32(), data: body.rest() };
+    default:
+      throw new OfpError(OFPET.BAD_INSTRUCTION, OFPBIC.UNKNOWN_INST, `unknown instruction type ${type}`, start);
+  }
+}
+
+export function instructionLength(i: Instruction): number {
+  switch (i.type) {
+    case OFPIT.WRITE_METADATA:
+      return 24;
+    case OFPIT.WRITE_ACTIONS:
+    case OFPIT.APPLY_ACTIONS:
+    case OFPIT.CLEAR_ACTIONS:
+      return 8 + actionsLength(i.actions);
+    case OFPIT.EXPERIMENTER:
+      return 8 + i.data.length;
+    default:
+      return 8;
+  }
+}
+
+export function encodeInstruction(i: Instruction, w: Writer): void {
+  w.u16(i.type);
+  w.u16(instructionLength(i));
+  switch (i.type) {
+    case OFPIT.GOTO_TABLE:
+      w.u8(i.tableId);
+      w.zeros(3);
+      return;
+    case OFPIT.WRITE_METADATA:
+      w.zeros(4);
+      w.u64(i.metadata);
+      w.u64(i.metadataMask);
+      return;
+    case OFPIT.WRITE_ACTIONS:
+    case OFPIT.APPLY_ACTIONS:
+    case OFPIT.CLEAR_ACTIONS:
+      w.zeros(4);
+      encodeActions(i.actions, w);
+      return;
+    case OFPIT.METER:
+      w.u32(i.meterId);
+      return;
+    case OFPIT.EXPERIMENTER:
+      w.u32(i.experimenter);
+      w.bytes(i.data);
+      return;
+  }
+}
+
+export function decodeInstructions(r: Reader): Instruction[] {
+  const out: Instruction[] = [];
+  while (r.pos < r.end) out.push(decodeInstruction(r));
+  return out;
+}
+
+export function instructionsLength(list: readonly Instruction[]): number {
+  let len = 0;
+  for (let i = 0; i < list.length; i++) len += instructionLength(list[i]);
+  return len;
+}
+
+export function encodeInstructions(list: readonly Instruction[], w: Writer): void {
+  for (let i = 0; i < list.length; i++) encodeInstruction(list[i], w);
+}

@@ -1,0 +1,114 @@
+/**
+ * The message registry: one codec per ofp_type, and the header handled once.
+ * `decodeMessage` and `encodeMessage` are the library's entry points.
+ */
+import { MessageCodec } from './codec.js';
+import { OFP_HEADER_SIZE, OFP_MAX_MESSAGE_SIZE, OFP_VERSION, OFPT } from './constants.js';
+import { OFPBRC, OFPET, OfpError } from './errors.js';
+import { basicCodecs } from './messages/basic.js';
+import { flowModCodec } from './messages/flow-mod.js';
+import { Reader, Writer } from './wire.js';
+
+export * from './messages/basic.js';
+export * from './messages/flow-mod.js';
+
+import type { EchoMessage, ErrorMessage, ExperimenterError, ExperimenterMessage, HeaderOnlyMessage, Hello } from './messages/basic.js';
+import type { FlowMod } from './messages/flow-mod.js';
+
+/** Every OpenFlow 1.3 message, discriminated by `type` (an OFPT value). */
+export type OfpMessage =
+  | Hello
+  | ErrorMessage
+  | ExperimenterError
+  | EchoMessage
+  | ExperimenterMessage
+  | HeaderOnlyMessage
+  | FlowMod;
+
+/** One codec per message type; a test checks that every OFPT value has one. */
+export const CODECS: Partial<Record<number, MessageCodec<OfpMessage>>> = {
+  ...basicCodecs,
+  [OFPT.FLOW_MOD]: flowModCodec,
+} as Partial<Record<number, MessageCodec<OfpMessage>>>;
+
+export interface OfpHeader {
+  version: number;
+  type: number;
+  length: number;
+  xid: number;
+}
+
+/** Reads the 8-byte header at `offset`; the caller has checked 8 bytes are there. */
+export function readHeader(buf: Buffer, offset = 0): OfpHeader {
+  return {
+    version: buf[offset],
+    type: buf[offset + 1],
+    length: buf.readUInt16BE(offset + 2),
+    xid: buf.readUInt32BE(offset + 4),
+  };
+}
+
+/** "FLOW_MOD", or the number for a type the spec does not define. */
+export function messageTypeName(type: number): string {
+  return Object.keys(OFPT).find((k) => OFPT[k as keyof typeof OFPT] === type) ?? String(type);
+}
+
+/**
+ * Decodes the one message at `offset`. Throws only OfpError: OFPBRC_BAD_LEN
+ * for a truncated or inconsistent message, OFPBRC_BAD_VERSION for a non-1.3
+ * message other than HELLO, OFPBRC_BAD_TYPE for an unknown type, and the
+ * specific code of any malformed inner structure. Offsets in errors are
+ * relative to `buf`.
+ */
+export function decodeMessage(buf: Buffer, offset = 0): OfpMessage {
+  if (buf.length - offset < OFP_HEADER_SIZE) {
+    throw new OfpError(OFPET.BAD_REQUEST, OFPBRC.BAD_LEN, `${buf.length - offset} bytes is shorter than a header`, offset);
+  }
+  const version = buf[offset];
+  const type = buf[offset + 1];
+  const length = (buf[offset + 2] << 8) | buf[offset + 3];
+  const xid = buf.readUInt32BE(offset + 4);
+  if (length < OFP_HEADER_SIZE) throw new OfpError(OFPET.BAD_REQUEST, OFPBRC.BAD_LEN, `length ${length} < 8`, offset);
+  if (length > buf.length - offset) {
+    throw new OfpError(OFPET.BAD_REQUEST, OFPBRC.BAD_LEN, `header says ${length} bytes, only ${buf.length - offset} present`, offset);
+  }
+  if (version !== OFP_VERSION && type !== OFPT.HELLO) {
+    throw new OfpError(OFPET.BAD_REQUEST, OFPBRC.BAD_VERSION, `version ${version} is not OpenFlow 1.3`, offset);
+  }
+  const codec = CODECS[type];
+  if (codec === undefined) throw new OfpError(OFPET.BAD_REQUEST, OFPBRC.BAD_TYPE, `unknown message type ${type}`, offset);
+  const r = new Reader(buf, offset + OFP_HEADER_SIZE, offset + length);
+  const msg = codec.decode(r, xid, version);
+  if (r.pos !== r.end) {
+    throw new OfpError(OFPET.BAD_REQUEST, OFPBRC.BAD_LEN, `${r.end - r.pos} bytes left over after ${messageTypeName(type)}`, r.pos);
+  }
+  return msg;
+}
+
+function codecFor(msg: OfpMessage): MessageCodec<OfpMessage> {
+  const codec = CODECS[msg.type];
+  if (codec === undefined) throw new OfpError(OFPET.BAD_REQUEST, OFPBRC.BAD_TYPE, `unknown message type ${msg.type}`);
+  return codec;
+}
+
+/** Encoded length of a message, header included. */
+export function messageLength(msg: OfpMessage): number {
+  return OFP_HEADER_SIZE + codecFor(msg).bodyLength(msg);
+}
+
+/** Encodes one message; the length field is computed. */
+export function encodeMessage(msg: OfpMessage): Buffer {
+  const codec = codecFor(msg);
+  const length = OFP_HEADER_SIZE + codec.bodyLength(msg);
+  if (length > OFP_MAX_MESSAGE_SIZE) {
+    throw new OfpError(OFPET.BAD_REQUEST, OFPBRC.BAD_LEN, `${messageTypeName(msg.type)} would be ${length} bytes, over 65535`);
+  }
+  const w = new Writer(length);
+  w.u8(msg.type === OFPT.HELLO ? msg.version : OFP_VERSION);
+  w.u8(msg.type);
+  w.u16(length);
+  w.u32(msg.xid);
+  codec.encode(msg, w);
+  if (w.pos !== length) throw new Error(`internal: ${messageTypeName(msg.type)} encoded ${w.pos} bytes, computed ${length}`);
+  return w.buf;
+}

@@ -1,0 +1,324 @@
+/**
+ * OXM (OpenFlow Extensible Match), §7.2.3: the one descriptor table of the
+ * 40 OpenFlow-basic fields that drives decoding, encoding, validation, the
+ * text formats and the emulated NIC's matcher, and the ofp_match codec.
+ */
+import { ipv4ToString, ipv6ToString, macToString, writeIpv4, writeIpv6, writeMac } from './addr.js';
+import { ETH_TYPE, IP_PROTO, OFPMT, OFPVID, OFPXMC } from './constants.js';
+import { OFPBMC, OFPET, OfpError } from './errors.js';
+import { pad8, Reader, Writer } from './wire.js';
+
+/** How a field's bytes are shown: numbers up to 32 bits, bigint for 64, text for addresses. */
+export type OxmKind = 'uint' | 'u64' | 'mac' | 'ipv4' | 'ipv6';
+
+/** A prerequisite: the named field must be present with (value & mask) in `values`. */
+export interface OxmPrereq {
+  readonly field: OxmName;
+  readonly values: readonly number[];
+  readonly mask?: number;
+}
+
+export interface OxmDescriptor {
+  readonly name: OxmName;
+  readonly id: number;
+  readonly width: number;
+  /** Meaningful bits of the value (e.g. 13 for VLAN_VID, 20 for MPLS_LABEL). */
+  readonly bits: number;
+  readonly kind: OxmKind;
+  readonly maskable: boolean;
+  /** May be the target of a set-field action. */
+  readonly settable: boolean;
+  readonly prereqs: readonly OxmPrereq[];
+}
+
+const ip = { field: 'eth_type', values: [ETH_TYPE.IPV4, ETH_TYPE.IPV6] } as const;
+const ipv4 = { field: 'eth_type', values: [ETH_TYPE.IPV4] } as const;
+const ipv6 = { field: 'eth_type', values: [ETH_TYPE.IPV6] } as const;
+const arp = { field: 'eth_type', values: [ETH_TYPE.ARP] } as const;
+const mpls = { field: 'eth_type', values: [ETH_TYPE.MPLS, ETH_TYPE.MPLS_MC] } as const;
+const proto = (p: number) => ({ field: 'ip_proto', values: [p] }) as const;
+const icmpv6Type = (...t: number[]) => ({ field: 'icmpv6_type', values: t }) as const;
+
+/** OpenFlow 1.3.5 Table 12 (fields) and Table 13 (prerequisites). */
+const TABLE = [
+  ['in_port', 0, 4, 32, 'uint', false, false, []],
+  ['in_phy_port', 1, 4, 32, 'uint', false, false, [{ field: 'in_port', values: [] }]],
+  ['metadata', 2, 8, 64, 'u64', true, false, []],
+  ['eth_dst', 3, 6, 48, 'mac', true, true, []],
+  ['eth_src', 4, 6, 48, 'mac', true, true, []],
+  ['eth_type', 5, 2, 16, 'uint', false, true, []],
+  ['vlan_vid', 6, 2, 13, 'uint', true, true, []],
+  ['vlan_pcp', 7, 1, 3, 'uint', false, true, [{ field: 'vlan_vid', values: [OFPVID.PRESENT], mask: OFPVID.PRESENT }]],
+  ['ip_dscp', 8, 1, 6, 'uint', false, true, [ip]],
+  ['ip_ecn', 9, 1, 2, 'uint', false, true, [ip]],
+  ['ip_proto', 10, 1, 8, 'uint', false, true, [ip]],
+  ['ipv4_src', 11, 4, 32, 'ipv4', true, true, [ipv4]],
+  ['ipv4_dst', 12, 4, 32, 'ipv4', true, true, [ipv4]],
+  ['tcp_src', 13, 2, 16, 'uint', false, true, [proto(IP_PROTO.TCP)]],
+  ['tcp_dst', 14, 2, 16, 'uint', false, true, [proto(IP_PROTO.TCP)]],
+  ['udp_src', 15, 2, 16, 'uint', false, true, [proto(IP_PROTO.UDP)]],
+  ['udp_dst', 16, 2, 16, 'uint', false, true, [proto(IP_PROTO.UDP)]],
+  ['sctp_src', 17, 2, 16, 'uint', false, true, [proto(IP_PROTO.SCTP)]],
+  ['sctp_dst', 18, 2, 16, 'uint', false, true, [proto(IP_PROTO.SCTP)]],
+  ['icmpv4_type', 19, 1, 8, 'uint', false, true, [proto(IP_PROTO.ICMP)]],
+  ['icmpv4_code', 20, 1, 8, 'uint', false, true, [proto(IP_PROTO.ICMP)]],
+  ['arp_op', 21, 2, 16, 'uint', false, true, [arp]],
+  ['arp_spa', 22, 4, 32, 'ipv4', true, true, [arp]],
+  ['arp_tpa', 23, 4, 32, 'ipv4', true, true, [arp]],
+  ['arp_sha', 24, 6, 48, 'mac', true, true, [arp]],
+  ['arp_tha', 25, 6, 48, 'mac', true, true, [arp]],
+  ['ipv6_src', 26, 16, 128, 'ipv6', true, true, [ipv6]],
+  ['ipv6_dst', 27, 16, 128, 'ipv6', true, true, [ipv6]],
+  ['ipv6_flabel', 28, 4, 20, 'uint', true, true, [ipv6]],
+  ['icmpv6_type', 29, 1, 8, 'uint', false, true, [proto(IP_PROTO.ICMPV6)]],
+  ['icmpv6_code', 30, 1, 8, 'uint', false, true, [proto(IP_PROTO.ICMPV6)]],
+  ['ipv6_nd_target', 31, 16, 128, 'ipv6', false, true, [icmpv6Type(135, 136)]],
+  ['ipv6_nd_sll', 32, 6, 48, 'mac', false, true, [icmpv6Type(135)]],
+  ['ipv6_nd_tll', 33, 6, 48, 'mac', false, true, [icmpv6Type(136)]],
+  ['mpls_label', 34, 4, 20, 'uint', false, true, [mpls]],
+  ['mpls_tc', 35, 1, 3, 'uint', false, true, [mpls]],
+  ['mpls_bos', 36, 1, 1, 'uint', false, true, [mpls]],
+  ['pbb_isid', 37, 3, 24, 'uint', true, true, [{ field: 'eth_type', values: [ETH_TYPE.PBB] }]],
+  ['tunnel_id', 38, 8, 64, 'u64', true, true, []],
+  ['ipv6_exthdr', 39, 2, 9, 'uint', true, false, [ipv6]],
+] as const;
+
+export type OxmName = (typeof TABLE)[number][0];
+
+export const OXM_FIELDS: readonly OxmDescriptor[] = TABLE.map(([name, id, width, bits, kind, maskable, settable, prereqs]) => ({
+  name,
+  id,
+  width,
+  bits,
+  kind,
+  maskable,
+  settable,
+  prereqs: prereqs as readonly OxmPrereq[],
+}));
+
+const BY_ID: readonly OxmDescriptor[] = OXM_FIELDS;
+const BY_NAME = new Map<string, OxmDescriptor>(OXM_FIELDS.map((d) => [d.name, d]));
+
+export function oxmByName(name: string): OxmDescriptor | undefined {
+  return BY_NAME.get(name);
+}
+
+export function oxmById(id: number): OxmDescriptor | undefined {
+  return BY_ID[id];
+}
+
+export type OxmValue = number | bigint | string;
+
+/** An OpenFlow-basic field, decoded. A mask, when present, has the value's kind. */
+export interface OxmField {
+  field: OxmName;
+  value: OxmValue;
+  mask?: OxmValue;
+}
+
+/**
+ * A field of another class (NXM, experimenter) or an unknown basic field:
+ * kept as its payload bytes (an experimenter's id included) and re-encoded as is.
+ */
+export interface OxmOpaque {
+  oxmClass: number;
+  field: number;
+  hasMask: boolean;
+  payload: Buffer;
+}
+
+export type OxmTlv = OxmField | OxmOpaque;
+
+/** A match is its list of OXM TLVs, in wire order (ofp_match with type OFPMT_OXM). */
+export type Match = OxmTlv[];
+
+export function isOpaque(tlv: OxmTlv): tlv is OxmOpaque {
+  return typeof tlv.field === 'number';
+}
+
+function readValue(d: OxmDescriptor, b: Buffer, p: number): OxmValue {
+  switch (d.kind) {
+    case 'uint':
+      switch (d.width) {
+        case 1:
+          return b[p];
+        case 2:
+          return (b[p] << 8) | b[p + 1];
+        case 3:
+          return (b[p] << 16) | (b[p + 1] << 8) | b[p + 2];
+        default:
+          return b[p] * 0x1000000 + ((b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]);
+      }
+    case 'u64':
+      return b.readBigUInt64BE(p);
+    case 'mac':
+      return macToString(b, p);
+    case 'ipv4':
+      return ipv4ToString(b, p);
+    case 'ipv6':
+      return ipv6ToString(b, p);
+  }
+}
+
+function badValue(d: OxmDescriptor, v: unknown): OfpError {
+  return new OfpError(OFPET.BAD_MATCH, OFPBMC.BAD_VALUE, `${d.name}: ${String(v)} is not a ${d.kind} value of ${d.width} bytes`);
+}
+
+function writeValue(d: OxmDescriptor, v: OxmValue, w: Writer): void {
+  const b = w.buf;
+  const p = w.pos;
+  switch (d.kind) {
+    case 'uint': {
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= 2 ** (8 * d.width)) throw badValue(d, v);
+      if (d.width === 1) w.u8(v);
+      else if (d.width === 2) w.u16(v);
+      else if (d.width === 3) w.u24(v);
+      else w.u32(v);
+      return;
+    }
+    case 'u64':
+      if (typeof v !== 'bigint') throw badValue(d, v);
+      w.u64(v);
+      return;
+    case 'mac':
+      if (typeof v !== 'string') throw badValue(d, v);
+      writeMac(v, b, p);
+      break;
+    case 'ipv4':
+      if (typeof v !== 'string') throw badValue(d, v);
+      writeIpv4(v, b, p);
+      break;
+    case 'ipv6':
+      if (typeof v !== 'string') throw badValue(d, v);
+      writeIpv6(v, b, p);
+      break;
+  }
+  w.pos = p + d.width;
+}
+
+/** Decodes one OXM TLV; `r` is positioned at its 4-byte header. */
+export function decodeOxm(r: Reader): OxmTlv {
+  const start = r.pos;
+  r.need(4, OFPET.BAD_MATCH, OFPBMC.BAD_LEN, 'OXM header');
+  const oxmClass = r.u16();
+  const fieldAndMask = r.u8();
+  const len = r.u8();
+  const field = fieldAndMask >>> 1;
+  const hasMask = (fieldAndMask & 1) === 1;
+  r.need(len, OFPET.BAD_MATCH, OFPBMC.BAD_LEN, 'OXM payload');
+  const d = oxmClass === OFPXMC.OPENFLOW_BASIC ? BY_ID[field] : undefined;
+  if (d === undefined) {
+    if (oxmClass === OFPXMC.EXPERIMENTER && len < 4) {
+      throw new OfpError(OFPET.BAD_MATCH, OFPBMC.BAD_LEN, 'experimenter OXM shorter than its experimenter id', start);
+    }
+    return { oxmClass, field, hasMask, payload: r.bytes(len) };
+  }
+  if (len !== (hasMask ? 2 * d.width : d.width)) {
+    throw new OfpError(OFPET.BAD_MATCH, OFPBMC.BAD_LEN, `${d.name}: length ${len}, expected ${hasMask ? 2 * d.width : d.width}`, start);
+  }
+  const p = r.pos;
+  r.pos = p + len;
+  if (!hasMask) return { field: d.name, value: readValue(d, r.buf, p) };
+  return { field: d.name, value: readValue(d, r.buf, p), mask: readValue(d, r.buf, p + d.width) };
+}
+
+export function oxmLength(tlv: OxmTlv): number {
+  if (isOpaque(tlv)) return 4 + tlv.payload.length;
+  const d = BY_NAME.get(tlv.field);
+  if (d === undefined) throw new OfpError(OFPET.BAD_MATCH, OFPBMC.BAD_FIELD, `unknown OXM field ${String(tlv.field)}`);
+  return 4 + (tlv.mask === undefined ? d.width : 2 * d.width);
+}
+
+export function encodeOxm(tlv: OxmTlv, w: Writer): void {
+  if (isOpaque(tlv)) {
+    w.u16(tlv.oxmClass);
+    w.u8((tlv.field << 1) | (tlv.hasMask ? 1 : 0));
+    w.u8(tlv.payload.length);
+    w.bytes(tlv.payload);
+    return;
+  }
+  const d = BY_NAME.get(tlv.field)!;
+  const masked = tlv.mask !== undefined;
+  w.u16(OFPXMC.OPENFLOW_BASIC);
+  w.u8((d.id << 1) | (masked ? 1 : 0));
+  w.u8(masked ? 2 * d.width : d.width);
+  writeValue(d, tlv.value, w);
+  if (masked) writeValue(d, tlv.mask!, w);
+}
+
+/** ofp_match (§7.2.2): type, length, OXM TLVs, padded to 8 bytes. */
+export function decodeMatch(r: Reader): Match {
+  const start = r.pos;
+  r.need(4, OFPET.BAD_MATCH, OFPBMC.BAD_LEN, 'match header');
+  const type = r.u16();
+  const length = r.u16();
+  if (type !== OFPMT.OXM) throw new OfpError(OFPET.BAD_MATCH, OFPBMC.BAD_TYPE, `match type ${type} is not OFPMT_OXM`, start);
+  if (length < 4) throw new OfpError(OFPET.BAD_MATCH, OFPBMC.BAD_LEN, `match length ${length} < 4`, start);
+  const body = r.sub(length - 4, OFPET.BAD_MATCH, OFPBMC.BAD_LEN, 'match');
+  const fields: Match = [];
+  while (body.pos < body.end) fields.push(decodeOxm(body));
+  r.need(pad8(length), OFPET.BAD_MATCH, OFPBMC.BAD_LEN, 'match padding');
+  r.pos += pad8(length);
+  return fields;
+}
+
+export function matchLength(match: Match): number {
+  let len = 4;
+  for (let i = 0; i < match.length; i++) len += oxmLength(match[i]);
+  return len + pad8(len);
+}
+
+export function encodeMatch(match: Match, w: Writer): void {
+  const start = w.pos;
+  w.u16(OFPMT.OXM);
+  w.u16(0);
+  for (let i = 0; i < match.length; i++) encodeOxm(match[i], w);
+  const len = w.pos - start;
+  w.buf.writeUInt16BE(len, start + 2);
+  w.zeros(pad8(len));
+}
+
+function numericValue(v: OxmValue | undefined): number | undefined {
+  return typeof v === 'number' ? v : undefined;
+}
+
+/**
+ * Checks a match as a switch must before installing it (§7.2.3.6-8):
+ * no duplicate fields, masks only on maskable fields, values and masks
+ * within the field's bits, no value bit set outside its mask, and every
+ * prerequisite present. Opaque fields pass through: the switch decides.
+ */
+export function validateMatch(match: Match): void {
+  const seen = new Map<OxmName, OxmField>();
+  for (const tlv of match) {
+    if (isOpaque(tlv)) continue;
+    const d = BY_NAME.get(tlv.field)!;
+    if (seen.has(d.name)) throw new OfpError(OFPET.BAD_MATCH, OFPBMC.DUP_FIELD, `${d.name} appears twice`);
+    seen.set(d.name, tlv);
+    if (tlv.mask !== undefined && !d.maskable) throw new OfpError(OFPET.BAD_MATCH, OFPBMC.BAD_MASK, `${d.name} is not maskable`);
+    if (d.kind === 'uint' && d.bits < 8 * d.width) {
+      const limit = 2 ** d.bits;
+      const v = numericValue(tlv.value)!;
+      if (v >= limit) throw new OfpError(OFPET.BAD_MATCH, OFPBMC.BAD_VALUE, `${d.name}=${v} exceeds ${d.bits} bits`);
+      const m = numericValue(tlv.mask);
+      if (m !== undefined && m >= limit) throw new OfpError(OFPET.BAD_MATCH, OFPBMC.BAD_MASK, `${d.name} mask exceeds ${d.bits} bits`);
+    }
+  }
+  for (const tlv of seen.values()) {
+    const d = BY_NAME.get(tlv.field)!;
+    for (const pre of d.prereqs) {
+      const dep = seen.get(pre.field);
+      if (dep === undefined) {
+        throw new OfpError(OFPET.BAD_MATCH, OFPBMC.BAD_PREREQ, `${d.name} needs ${pre.field}`);
+      }
+      if (pre.values.length === 0) continue;
+      const v = numericValue(dep.value)!;
+      const depMask = numericValue(dep.mask);
+      // A masked prerequisite counts only if its mask covers every bit the prerequisite tests.
+      const covered = depMask === undefined || (pre.mask !== undefined && (depMask & pre.mask) === pre.mask);
+      if (!covered || !pre.values.includes(pre.mask === undefined ? v : v & pre.mask)) {
+        throw new OfpError(OFPET.BAD_MATCH, OFPBMC.BAD_PREREQ, `${d.name} needs ${pre.field} in [${pre.values.join(', ')}]`);
+      }
+    }
+  }
+}
