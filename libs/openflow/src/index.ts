@@ -7,3 +7,4 @@ export * from './oxm.js';
 export * from './actions.js';
 export * from './instructions.js';
 export * from './messages.js';
+export * from './framer.js';
