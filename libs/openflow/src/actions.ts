@@ -71,12 +71,9 @@ export function decodeAction(r: Reader): Action {
   const len = r.u16();
   if (len < 8 || len % 8 !== 0) throw badLen(type, len, start);
   const a = r.sub(len - 4, OFPET.BAD_ACTION, OFPBAC.BAD_LEN, 'action');
-  const fixed = (expected: number) => {
-    if (len !== expected) throw badLen(type, len, start);
-  };
   switch (type) {
     case OFPAT.OUTPUT: {
-      fixed(16);
+      if (len !== 16) throw badLen(type, len, start);
       const port = a.u32();
       const maxLen = a.u16();
       return { type, port, maxLen };
@@ -87,25 +84,25 @@ export function decodeAction(r: Reader): Action {
     case OFPAT.POP_VLAN:
     case OFPAT.DEC_NW_TTL:
     case OFPAT.POP_PBB:
-      fixed(8);
+      if (len !== 8) throw badLen(type, len, start);
       return { type };
     case OFPAT.SET_MPLS_TTL:
-      fixed(8);
+      if (len !== 8) throw badLen(type, len, start);
       return { type, mplsTtl: a.u8() };
     case OFPAT.SET_NW_TTL:
-      fixed(8);
+      if (len !== 8) throw badLen(type, len, start);
       return { type, nwTtl: a.u8() };
     case OFPAT.PUSH_VLAN:
     case OFPAT.PUSH_MPLS:
     case OFPAT.PUSH_PBB:
     case OFPAT.POP_MPLS:
-      fixed(8);
+      if (len !== 8) throw badLen(type, len, start);
       return { type, ethertype: a.u16() };
     case OFPAT.SET_QUEUE:
-      fixed(8);
+      if (len !== 8) throw badLen(type, len, start);
       return { type, queueId: a.u32() };
     case OFPAT.GROUP:
-      fixed(8);
+      if (len !== 8) throw badLen(type, len, start);
       return { type, groupId: a.u32() };
     case OFPAT.SET_FIELD: {
       const field = decodeOxm(a);
@@ -137,48 +134,56 @@ export function actionLength(a: Action): number {
 }
 
 export function encodeAction(a: Action, w: Writer): void {
-  const len = actionLength(a);
-  if (len % 8 !== 0) throw new OfpError(OFPET.BAD_ACTION, OFPBAC.BAD_LEN, 'experimenter action data must end on an 8-byte boundary');
-  w.u16(a.type);
-  w.u16(len);
+  const b = w.buf;
+  const start = w.pos;
+  const type = a.type;
+  b[start] = type >>> 8;
+  b[start + 1] = type;
+  w.pos = start + 4;
+  // The length is patched in at the end, so nothing is measured twice.
   switch (a.type) {
     case OFPAT.OUTPUT:
       w.u32(a.port);
       w.u16(a.maxLen);
       w.zeros(6);
-      return;
+      break;
     case OFPAT.SET_MPLS_TTL:
       w.u8(a.mplsTtl);
       w.zeros(3);
-      return;
+      break;
     case OFPAT.SET_NW_TTL:
       w.u8(a.nwTtl);
       w.zeros(3);
-      return;
+      break;
     case OFPAT.PUSH_VLAN:
     case OFPAT.PUSH_MPLS:
     case OFPAT.PUSH_PBB:
     case OFPAT.POP_MPLS:
       w.u16(a.ethertype);
       w.zeros(2);
-      return;
+      break;
     case OFPAT.SET_QUEUE:
       w.u32(a.queueId);
-      return;
+      break;
     case OFPAT.GROUP:
       w.u32(a.groupId);
-      return;
+      break;
     case OFPAT.SET_FIELD:
-      encodeOxm(a.field, w);
-      w.zeros(len - 4 - oxmLength(a.field));
-      return;
+      w.zeros(pad8(4 + encodeOxm(a.field, w)));
+      break;
     case OFPAT.EXPERIMENTER:
+      if (a.data.length % 8 !== 0) {
+        throw new OfpError(OFPET.BAD_ACTION, OFPBAC.BAD_LEN, 'experimenter action data must end on an 8-byte boundary');
+      }
       w.u32(a.experimenter);
       w.bytes(a.data);
-      return;
+      break;
     default:
       w.zeros(4);
   }
+  const len = w.pos - start;
+  b[start + 2] = len >>> 8;
+  b[start + 3] = len;
 }
 
 /** A list of actions filling exactly `r`'s range. */

@@ -37,38 +37,37 @@ export type Instruction =
   | MeterInstruction
   | ExperimenterInstruction;
 
+function badLen(type: number, len: number, at: number): OfpError {
+  return new OfpError(OFPET.BAD_INSTRUCTION, OFPBIC.BAD_LEN, `instruction type ${type} has length ${len}`, at);
+}
+
 /** Decodes one instruction; `r` is positioned at its header. */
 export function decodeInstruction(r: Reader): Instruction {
   const start = r.pos;
   r.need(4, OFPET.BAD_INSTRUCTION, OFPBIC.BAD_LEN, 'instruction header');
   const type = r.u16();
   const len = r.u16();
-  const tooShort = (min: number, exact: boolean) => {
-    if (exact ? len !== min : len < min || len % 8 !== 0) {
-      throw new OfpError(OFPET.BAD_INSTRUCTION, OFPBIC.BAD_LEN, `instruction type ${type} has length ${len}`, start);
-    }
-  };
-  if (len < 4) tooShort(8, true);
+  if (len < 4) throw badLen(type, len, start);
   const body = r.sub(len - 4, OFPET.BAD_INSTRUCTION, OFPBIC.BAD_LEN, 'instruction');
   switch (type) {
     case OFPIT.GOTO_TABLE:
-      tooShort(8, true);
+      if (len !== 8) throw badLen(type, len, start);
       return { type, tableId: body.u8() };
     case OFPIT.WRITE_METADATA:
-      tooShort(24, true);
+      if (len !== 24) throw badLen(type, len, start);
       body.skip(4);
       return { type, metadata: body.u64(), metadataMask: body.u64() };
     case OFPIT.WRITE_ACTIONS:
     case OFPIT.APPLY_ACTIONS:
     case OFPIT.CLEAR_ACTIONS:
-      tooShort(8, false);
+      if (len < 8 || len % 8 !== 0) throw badLen(type, len, start);
       body.skip(4);
       return { type, actions: decodeActions(body) };
     case OFPIT.METER:
-      tooShort(8, true);
+      if (len !== 8) throw badLen(type, len, start);
       return { type, meterId: body.u32() };
     case OFPIT.EXPERIMENTER:
-      tooShort(8, false);
+      if (len < 8 || len % 8 !== 0) throw badLen(type, len, start);
       return { type, experimenter: body.u32(), data: body.rest() };
     default:
       throw new OfpError(OFPET.BAD_INSTRUCTION, OFPBIC.UNKNOWN_INST, `unknown instruction type ${type}`, start);
@@ -91,32 +90,40 @@ export function instructionLength(i: Instruction): number {
 }
 
 export function encodeInstruction(i: Instruction, w: Writer): void {
-  w.u16(i.type);
-  w.u16(instructionLength(i));
+  const b = w.buf;
+  const start = w.pos;
+  const type = i.type;
+  b[start] = type >>> 8;
+  b[start + 1] = type;
+  w.pos = start + 4;
+  // The length is patched in at the end: measuring an action list first would walk it twice.
   switch (i.type) {
     case OFPIT.GOTO_TABLE:
       w.u8(i.tableId);
       w.zeros(3);
-      return;
+      break;
     case OFPIT.WRITE_METADATA:
       w.zeros(4);
       w.u64(i.metadata);
       w.u64(i.metadataMask);
-      return;
+      break;
     case OFPIT.WRITE_ACTIONS:
     case OFPIT.APPLY_ACTIONS:
     case OFPIT.CLEAR_ACTIONS:
       w.zeros(4);
       encodeActions(i.actions, w);
-      return;
+      break;
     case OFPIT.METER:
       w.u32(i.meterId);
-      return;
+      break;
     case OFPIT.EXPERIMENTER:
       w.u32(i.experimenter);
       w.bytes(i.data);
-      return;
+      break;
   }
+  const len = w.pos - start;
+  b[start + 2] = len >>> 8;
+  b[start + 3] = len;
 }
 
 export function decodeInstructions(r: Reader): Instruction[] {

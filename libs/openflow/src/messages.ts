@@ -7,13 +7,35 @@ import { OFP_HEADER_SIZE, OFP_MAX_MESSAGE_SIZE, OFP_VERSION, OFPT } from './cons
 import { OFPBRC, OFPET, OfpError } from './errors.js';
 import { basicCodecs } from './messages/basic.js';
 import { flowModCodec } from './messages/flow-mod.js';
+import { switchCodecs } from './messages/switch.js';
+import { asyncCodecs } from './messages/async.js';
+import { packetOutCodec } from './messages/packet-out.js';
+import { queueConfigCodecs } from './messages/queue-config.js';
+import { groupModCodec } from './messages/group-mod.js';
+import { meterModCodec } from './messages/meter-mod.js';
+import { multipartReplyCodec, multipartRequestCodec } from './messages/multipart.js';
 import { Reader, Writer } from './wire.js';
 
 export * from './messages/basic.js';
 export * from './messages/flow-mod.js';
+export * from './messages/switch.js';
+export * from './messages/async.js';
+export * from './messages/packet-out.js';
+export * from './messages/queue-config.js';
+export * from './messages/group-mod.js';
+export * from './messages/meter-mod.js';
+export * from './messages/multipart.js';
+export * from './messages/table-features.js';
 
 import type { EchoMessage, ErrorMessage, ExperimenterError, ExperimenterMessage, HeaderOnlyMessage, Hello } from './messages/basic.js';
 import type { FlowMod } from './messages/flow-mod.js';
+import type { AsyncConfig, PortMod, RoleMessage, SwitchConfig, SwitchFeatures, TableMod } from './messages/switch.js';
+import type { FlowRemoved, PacketIn, PortStatus } from './messages/async.js';
+import type { PacketOut } from './messages/packet-out.js';
+import type { QueueGetConfigReply, QueueGetConfigRequest } from './messages/queue-config.js';
+import type { GroupMod } from './messages/group-mod.js';
+import type { MeterMod } from './messages/meter-mod.js';
+import type { MultipartReply, MultipartRequest } from './messages/multipart.js';
 
 /** Every OpenFlow 1.3 message, discriminated by `type` (an OFPT value). */
 export type OfpMessage =
@@ -23,12 +45,36 @@ export type OfpMessage =
   | EchoMessage
   | ExperimenterMessage
   | HeaderOnlyMessage
-  | FlowMod;
+  | FlowMod
+  | SwitchFeatures
+  | SwitchConfig
+  | TableMod
+  | PortMod
+  | RoleMessage
+  | AsyncConfig
+  | PacketIn
+  | FlowRemoved
+  | PortStatus
+  | PacketOut
+  | QueueGetConfigRequest
+  | QueueGetConfigReply
+  | GroupMod
+  | MeterMod
+  | MultipartRequest
+  | MultipartReply;
 
 /** One codec per message type; a test checks that every OFPT value has one. */
 export const CODECS: Partial<Record<number, MessageCodec<OfpMessage>>> = {
   ...basicCodecs,
   [OFPT.FLOW_MOD]: flowModCodec,
+  ...switchCodecs,
+  ...asyncCodecs,
+  [OFPT.PACKET_OUT]: packetOutCodec,
+  ...queueConfigCodecs,
+  [OFPT.GROUP_MOD]: groupModCodec,
+  [OFPT.METER_MOD]: meterModCodec,
+  [OFPT.MULTIPART_REQUEST]: multipartRequestCodec,
+  [OFPT.MULTIPART_REPLY]: multipartReplyCodec,
 } as Partial<Record<number, MessageCodec<OfpMessage>>>;
 
 export interface OfpHeader {

@@ -164,36 +164,91 @@ function badValue(d: OxmDescriptor, v: unknown): OfpError {
   return new OfpError(OFPET.BAD_MATCH, OFPBMC.BAD_VALUE, `${d.name}: ${String(v)} is not a ${d.kind} value of ${d.width} bytes`);
 }
 
-function writeValue(d: OxmDescriptor, v: OxmValue, w: Writer): void {
-  const b = w.buf;
-  const p = w.pos;
-  switch (d.kind) {
-    case 'uint': {
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= 2 ** (8 * d.width)) throw badValue(d, v);
-      if (d.width === 1) w.u8(v);
-      else if (d.width === 2) w.u16(v);
-      else if (d.width === 3) w.u24(v);
-      else w.u32(v);
-      return;
+const enum Kind {
+  Uint,
+  U64,
+  Mac,
+  Ipv4,
+  Ipv6,
+}
+const KIND: Record<OxmKind, Kind> = { uint: Kind.Uint, u64: Kind.U64, mac: Kind.Mac, ipv4: Kind.Ipv4, ipv6: Kind.Ipv6 };
+
+/**
+ * What the encoder needs per field, computed once: the TLV header as one
+ * 32-bit word (class, field, hasmask, length) for either form, and the
+ * largest value of a `uint` field. Encoding looks this up by name, once per
+ * TLV per pass; everything after that is array- and integer-only.
+ */
+interface OxmEncoding {
+  readonly d: OxmDescriptor;
+  readonly kind: Kind;
+  readonly width: number;
+  readonly header: number;
+  readonly maskedHeader: number;
+  readonly max: number;
+}
+
+const ENCODING = new Map<string, OxmEncoding>(
+  OXM_FIELDS.map((d) => [
+    d.name,
+    {
+      d,
+      kind: KIND[d.kind],
+      width: d.width,
+      header: (OFPXMC.OPENFLOW_BASIC * 0x10000 + (d.id << 9) + d.width) >>> 0,
+      maskedHeader: (OFPXMC.OPENFLOW_BASIC * 0x10000 + (((d.id << 1) | 1) << 8) + 2 * d.width) >>> 0,
+      max: d.kind === 'uint' ? 2 ** (8 * d.width) - 1 : 0,
+    },
+  ]),
+);
+
+function writeValue(e: OxmEncoding, v: OxmValue, w: Writer): void {
+  switch (e.kind) {
+    case Kind.Uint: {
+      // An integer in [0, max] (max ≤ 2^32 - 1): `>>> 0` is the identity exactly
+      // for those among numbers, and cheaper than Number.isInteger plus compares.
+      if (typeof v !== 'number' || v >>> 0 !== v || v > e.max) throw badValue(e.d, v);
+      const b = w.buf;
+      const p = w.pos;
+      switch (e.width) {
+        case 1:
+          b[p] = v;
+          break;
+        case 2:
+          b[p] = v >>> 8;
+          b[p + 1] = v;
+          break;
+        case 3:
+          b[p] = v >>> 16;
+          b[p + 1] = v >>> 8;
+          b[p + 2] = v;
+          break;
+        default:
+          b[p] = v >>> 24;
+          b[p + 1] = v >>> 16;
+          b[p + 2] = v >>> 8;
+          b[p + 3] = v;
+      }
+      break;
     }
-    case 'u64':
-      if (typeof v !== 'bigint') throw badValue(d, v);
+    case Kind.U64:
+      if (typeof v !== 'bigint') throw badValue(e.d, v);
       w.u64(v);
       return;
-    case 'mac':
-      if (typeof v !== 'string') throw badValue(d, v);
-      writeMac(v, b, p);
+    case Kind.Mac:
+      if (typeof v !== 'string') throw badValue(e.d, v);
+      writeMac(v, w.buf, w.pos);
       break;
-    case 'ipv4':
-      if (typeof v !== 'string') throw badValue(d, v);
-      writeIpv4(v, b, p);
+    case Kind.Ipv4:
+      if (typeof v !== 'string') throw badValue(e.d, v);
+      writeIpv4(v, w.buf, w.pos);
       break;
-    case 'ipv6':
-      if (typeof v !== 'string') throw badValue(d, v);
-      writeIpv6(v, b, p);
+    case Kind.Ipv6:
+      if (typeof v !== 'string') throw badValue(e.d, v);
+      writeIpv6(v, w.buf, w.pos);
       break;
   }
-  w.pos = p + d.width;
+  w.pos += e.width;
 }
 
 /** Decodes one OXM TLV; `r` is positioned at its 4-byte header. */
@@ -222,28 +277,37 @@ export function decodeOxm(r: Reader): OxmTlv {
   return { field: d.name, value: readValue(d, r.buf, p), mask: readValue(d, r.buf, p + d.width) };
 }
 
-export function oxmLength(tlv: OxmTlv): number {
-  if (isOpaque(tlv)) return 4 + tlv.payload.length;
-  const d = BY_NAME.get(tlv.field);
-  if (d === undefined) throw new OfpError(OFPET.BAD_MATCH, OFPBMC.BAD_FIELD, `unknown OXM field ${String(tlv.field)}`);
-  return 4 + (tlv.mask === undefined ? d.width : 2 * d.width);
+function unknownField(tlv: OxmField): OfpError {
+  return new OfpError(OFPET.BAD_MATCH, OFPBMC.BAD_FIELD, `unknown OXM field ${String(tlv.field)}`);
 }
 
-export function encodeOxm(tlv: OxmTlv, w: Writer): void {
+export function oxmLength(tlv: OxmTlv): number {
+  if (isOpaque(tlv)) return 4 + tlv.payload.length;
+  const e = ENCODING.get(tlv.field);
+  if (e === undefined) throw unknownField(tlv);
+  return 4 + (tlv.mask === undefined ? e.width : 2 * e.width);
+}
+
+/** Encodes one TLV and returns its length (header included), so callers need not compute it again. */
+export function encodeOxm(tlv: OxmTlv, w: Writer): number {
   if (isOpaque(tlv)) {
     w.u16(tlv.oxmClass);
     w.u8((tlv.field << 1) | (tlv.hasMask ? 1 : 0));
     w.u8(tlv.payload.length);
     w.bytes(tlv.payload);
-    return;
+    return 4 + tlv.payload.length;
   }
-  const d = BY_NAME.get(tlv.field)!;
-  const masked = tlv.mask !== undefined;
-  w.u16(OFPXMC.OPENFLOW_BASIC);
-  w.u8((d.id << 1) | (masked ? 1 : 0));
-  w.u8(masked ? 2 * d.width : d.width);
-  writeValue(d, tlv.value, w);
-  if (masked) writeValue(d, tlv.mask!, w);
+  const e = ENCODING.get(tlv.field);
+  if (e === undefined) throw unknownField(tlv);
+  if (tlv.mask === undefined) {
+    w.u32(e.header);
+    writeValue(e, tlv.value, w);
+    return 4 + e.width;
+  }
+  w.u32(e.maskedHeader);
+  writeValue(e, tlv.value, w);
+  writeValue(e, tlv.mask, w);
+  return 4 + 2 * e.width;
 }
 
 /** ofp_match (§7.2.2): type, length, OXM TLVs, padded to 8 bytes. */
@@ -270,11 +334,14 @@ export function matchLength(match: Match): number {
 
 export function encodeMatch(match: Match, w: Writer): void {
   const start = w.pos;
-  w.u16(OFPMT.OXM);
-  w.u16(0);
-  for (let i = 0; i < match.length; i++) encodeOxm(match[i], w);
-  const len = w.pos - start;
-  w.buf.writeUInt16BE(len, start + 2);
+  w.pos += 4; // type and length, written once the length is known
+  let len = 4;
+  for (let i = 0; i < match.length; i++) len += encodeOxm(match[i], w);
+  const b = w.buf;
+  b[start] = OFPMT.OXM >>> 8;
+  b[start + 1] = OFPMT.OXM;
+  b[start + 2] = len >>> 8;
+  b[start + 3] = len;
   w.zeros(pad8(len));
 }
 
