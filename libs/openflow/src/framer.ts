@@ -13,6 +13,8 @@ import type { Hello } from './messages/basic.js';
 export class Framer {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** Bytes the held-back message needs before it can be framed (its length, or 8 for a partial header). */
+  private pendingNeeds = 0;
   private broken: OfpError | undefined;
 
   /**
@@ -27,8 +29,17 @@ export class Framer {
     if (this.pendingBytes === 0) {
       buf = chunk;
     } else {
+      this.pendingBytes += chunk.length;
+      if (this.pendingBytes < this.pendingNeeds) {
+        // Join only once the held-back message is complete: joining on every
+        // chunk made a message that trickles in (one byte per push, say)
+        // cost quadratic copying. Copied, like the tail below, so no caller
+        // buffer is retained.
+        this.pending.push(Buffer.from(chunk));
+        return out;
+      }
       this.pending.push(chunk);
-      buf = Buffer.concat(this.pending, this.pendingBytes + chunk.length);
+      buf = Buffer.concat(this.pending, this.pendingBytes);
       this.pending = [];
       this.pendingBytes = 0;
     }
@@ -48,6 +59,7 @@ export class Framer {
       const rest = Buffer.from(buf.subarray(off));
       this.pending.push(rest);
       this.pendingBytes = rest.length;
+      this.pendingNeeds = rest.length < OFP_HEADER_SIZE ? OFP_HEADER_SIZE : (rest[2] << 8) | rest[3];
     }
     return out;
   }

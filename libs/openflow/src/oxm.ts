@@ -349,13 +349,33 @@ function numericValue(v: OxmValue | undefined): number | undefined {
   return typeof v === 'number' ? v : undefined;
 }
 
+/** §7.2.3.5: a masked value must have no 1-bits where its mask has 0-bits. */
+function hasBitsOutsideMask(d: OxmDescriptor, value: OxmValue, mask: OxmValue): boolean {
+  const e = ENCODING.get(d.name)!;
+  const v = new Writer(d.width);
+  const m = new Writer(d.width);
+  writeValue(e, value, v);
+  writeValue(e, mask, m);
+  for (let i = 0; i < d.width; i++) if ((v.buf[i] & ~m.buf[i]) !== 0) return true;
+  return false;
+}
+
 /**
  * Checks a match as a switch must before installing it (§7.2.3.6-8):
  * no duplicate fields, masks only on maskable fields, values and masks
- * within the field's bits, no value bit set outside its mask, and every
+ * within the field's bits, no value bit set outside its mask (BAD_WILDCARDS), and every
  * prerequisite present. Opaque fields pass through: the switch decides.
  */
-export function validateMatch(match: Match): void {
+export interface MatchValidation {
+  /**
+   * A value bit set where its mask is 0: 'reject' answers OFPBMC_BAD_WILDCARDS
+   * (as Open vSwitch does); 'ignore' leaves it to the switch to mask the value
+   * (as the switches Ryu's conformance suite was written against do).
+   */
+  bitsOutsideMask: 'reject' | 'ignore';
+}
+
+export function validateMatch(match: Match, options: MatchValidation = { bitsOutsideMask: 'reject' }): void {
   const seen = new Map<OxmName, OxmField>();
   for (const tlv of match) {
     if (isOpaque(tlv)) continue;
@@ -363,6 +383,9 @@ export function validateMatch(match: Match): void {
     if (seen.has(d.name)) throw new OfpError(OFPET.BAD_MATCH, OFPBMC.DUP_FIELD, `${d.name} appears twice`);
     seen.set(d.name, tlv);
     if (tlv.mask !== undefined && !d.maskable) throw new OfpError(OFPET.BAD_MATCH, OFPBMC.BAD_MASK, `${d.name} is not maskable`);
+    if (options.bitsOutsideMask === 'reject' && tlv.mask !== undefined && hasBitsOutsideMask(d, tlv.value, tlv.mask)) {
+      throw new OfpError(OFPET.BAD_MATCH, OFPBMC.BAD_WILDCARDS, `${d.name} value has bits set outside its mask`);
+    }
     if (d.kind === 'uint' && d.bits < 8 * d.width) {
       const limit = 2 ** d.bits;
       const v = numericValue(tlv.value)!;
