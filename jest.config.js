@@ -13,8 +13,8 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', swc] },
   moduleNameMapper: {
-    '^@nicvisor/(openflow|softswitch)$': '<rootDir>/libs/$1/src/index.ts',
-    '^@nicvisor/(openflow|softswitch)/(.*)\\.js$': '<rootDir>/libs/$1/src/$2.ts',
+    '^@nicvisor/(openflow|softswitch|tenancy|storage)$': '<rootDir>/libs/$1/src/index.ts',
+    '^@nicvisor/(openflow|softswitch|tenancy|storage)/(.*)\\.js$': '<rootDir>/libs/$1/src/$2.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
