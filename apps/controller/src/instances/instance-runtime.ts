@@ -1,0 +1,85 @@
+/**
+ * The seam between the orchestrator API and the OpenFlow core: everything
+ * InstancesService needs from the NIC side (apps/controller/src/openflow and
+ * nic). The API decides *what* (names, datapath ids, ports, layout, quotas,
+ * endpoints, persistence, audit); the runtime does it on the wire (NIC
+ * allocation, the operator's table-0 flows, the delegated channel, the
+ * shadow). Bound to the core in app.module.ts under INSTANCE_RUNTIME.
+ */
+import type { Observable } from 'rxjs';
+import type { FlowMod, FlowStats } from '@nicvisor/openflow';
+import type { Ownership, Principal } from '@nicvisor/tenancy';
+
+export type ChannelSpec =
+  /** nicvisor listens for the vNF at host:port (0 = ephemeral; absent = the next free port of NICVISOR_CHANNEL_PORTS). */
+  | { mode: 'listen'; host: string; port?: number }
+  /** nicvisor dials the vNF's controller, reconnecting with backoff. */
+  | { mode: 'connect'; target: string };
+
+export interface RuntimeInstanceSpec {
+  datapathId: bigint;
+  /** "embedded" or a NIC name the runtime knows. */
+  nic: string;
+  /** vnf, tenant, ports, tableCount, tables, quotas. */
+  ownership: Ownership;
+  channel: ChannelSpec;
+}
+
+export interface RuntimeStartResult {
+  /** `tcp:HOST:PORT`: the bound listen endpoint, or the connect target. */
+  endpoint: string;
+}
+
+/** An entry of the instance's shadow, with the principal that installed it. */
+export interface OwnedFlow {
+  flow: FlowStats;
+  /** null: on the NIC but in no one's shadow (resync removes such entries). */
+  owner: Principal | null;
+}
+
+export interface OwnedEntry<T> {
+  entry: T;
+  owner: Principal | null;
+}
+
+/** What `GET /v1/instances/:vnf/events` streams. */
+export interface InstanceEvent {
+  type: 'flow-added' | 'flow-removed' | 'flow-modified' | 'counters' | 'connected' | 'disconnected';
+  /** JSON-safe payload (flows through toJson). */
+  data: Record<string, unknown>;
+}
+
+export interface InstanceRuntime {
+  /**
+   * Brings an instance up: creates it on the NIC unless it is there already
+   * (restart), waits for its OpenFlow session, installs the operator's flows,
+   * opens the delegated channel. Idempotent for a running vnf.
+   */
+  start(spec: RuntimeInstanceSpec): Promise<RuntimeStartResult>;
+  /** Applies changed ports and quotas to a running instance (attach/detach, operator flows of new ports). */
+  update(previous: Ownership, next: Ownership): Promise<void>;
+  /** Tears an instance down: closes its channel, removes its flows, destroys it on the NIC. */
+  destroy(vnf: string): Promise<void>;
+  /** Whether the instance's NIC session is up. */
+  connected(vnf: string): boolean;
+
+  /** The instance's flows from the shadow, physical table ids, each with its owner. */
+  flows(vnf: string): Promise<OwnedFlow[]>;
+  /** Groups / meters (desc + stats as the codec decodes them), tables (stats), ports (desc + stats). */
+  groups(vnf: string): Promise<Array<OwnedEntry<unknown>>>;
+  meters(vnf: string): Promise<Array<OwnedEntry<unknown>>>;
+  tables(vnf: string): Promise<Array<OwnedEntry<unknown>>>;
+  ports(vnf: string): Promise<unknown[]>;
+
+  /** Installs an operator flow-mod (ADD / MODIFY / DELETE…) on the instance; rejects with OfpError on the NIC's refusal. */
+  operatorFlowMod(vnf: string, mod: FlowMod): Promise<void>;
+
+  /** Flow and counter events of one instance. */
+  events(vnf: string): Observable<InstanceEvent>;
+
+  /** Closes every channel and session (SIGTERM); instances stay on the NIC. */
+  close(): Promise<void>;
+}
+
+/** Injection token of the InstanceRuntime. */
+export const INSTANCE_RUNTIME = Symbol('INSTANCE_RUNTIME');

@@ -1,0 +1,191 @@
+/**
+ * The orchestrator API for instances: REST under /v1/instances and the same
+ * operations as TCP message patterns. Thin: one service call per handler;
+ * validation by the global ValidationPipe, errors by ApiExceptionFilter,
+ * audit by AuditInterceptor.
+ */
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res, Sse, type MessageEvent } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiProduces,
+  ApiTags,
+} from '@nestjs/swagger';
+import { map, Observable } from 'rxjs';
+import { Audited } from '../audit/audit.interceptor.js';
+import type { HttpResponseLike } from './api-exception.filter.js';
+import type { FlowJson } from './flow-json.js';
+import { ACTIONS, API_PREFIX, PATTERNS } from './instances.constants.js';
+import {
+  CreateInstanceDto,
+  InstanceView,
+  OperatorFlowDto,
+  UpdateInstanceDto,
+  UpdateInstanceRpcDto,
+  ViewQueryDto,
+  VnfRefDto,
+} from './instances.dto.js';
+import { InstancesService } from './instances.service.js';
+
+@ApiTags('instances')
+@Controller(`${API_PREFIX}/instances`)
+@ApiBadRequestResponse({ description: 'Invalid request: the body names the field' })
+export class InstancesController {
+  constructor(private readonly instances: InstancesService) {}
+
+  @Post()
+  @Audited(PATTERNS.INSTANCE_CREATE)
+  @ApiOperation({ summary: "Create a vNF's instance (idempotent: the same body again answers 200)" })
+  @ApiCreatedResponse({ type: InstanceView, description: 'Created' })
+  @ApiOkResponse({ type: InstanceView, description: 'Already created with the same body' })
+  @ApiConflictResponse({ description: 'The vNF exists with a different body, or a port belongs to another vNF' })
+  async create(@Body() dto: CreateInstanceDto, @Res({ passthrough: true }) res: HttpResponseLike): Promise<InstanceView> {
+    const { created, instance } = await this.instances.create(dto);
+    if (!created) res.status(200);
+    return instance;
+  }
+
+  @Get()
+  @Audited(PATTERNS.INSTANCE_LIST)
+  @ApiOperation({ summary: 'List instances' })
+  @ApiOkResponse({ type: [InstanceView] })
+  list(): InstanceView[] {
+    return this.instances.list();
+  }
+
+  @Get(':vnf')
+  @Audited(PATTERNS.INSTANCE_GET)
+  @ApiOperation({ summary: "A vNF's instance" })
+  @ApiParam({ name: 'vnf' })
+  @ApiOkResponse({ type: InstanceView })
+  @ApiNotFoundResponse()
+  get(@Param('vnf') vnf: string): InstanceView {
+    return this.instances.get(vnf);
+  }
+
+  @Patch(':vnf')
+  @Audited(PATTERNS.INSTANCE_UPDATE)
+  @ApiOperation({ summary: 'Change the attached ports or the quotas' })
+  @ApiOkResponse({ type: InstanceView })
+  @ApiNotFoundResponse()
+  @ApiConflictResponse({ description: 'A port belongs to another vNF' })
+  update(@Param('vnf') vnf: string, @Body() dto: UpdateInstanceDto): Promise<InstanceView> {
+    return this.instances.update(vnf, dto);
+  }
+
+  @Delete(':vnf')
+  @HttpCode(204)
+  @Audited(PATTERNS.INSTANCE_DELETE)
+  @ApiOperation({ summary: 'Delete the instance: its flows, NIC instance, channel and ports are freed' })
+  @ApiNoContentResponse()
+  @ApiNotFoundResponse()
+  remove(@Param('vnf') vnf: string): Promise<void> {
+    return this.instances.remove(vnf);
+  }
+
+  @Get(':vnf/flows')
+  @Audited(ACTIONS.INSTANCE_FLOWS)
+  @ApiOperation({ summary: 'Flows: physical view with owners, or ?view=vnf for what the vNF sees' })
+  @ApiOkResponse({ description: '[{owner, text, flow}]' })
+  flows(@Param('vnf') vnf: string, @Query() q: ViewQueryDto): Promise<FlowJson[]> {
+    return this.instances.flows(vnf, q.view);
+  }
+
+  @Post(':vnf/flows')
+  @Audited(ACTIONS.OPERATOR_FLOW_ADD)
+  @ApiOperation({ summary: 'Add an operator flow (operator tables only; cookie in the operator namespace)' })
+  @ApiCreatedResponse({ description: "The instance's operator flows after the change" })
+  addFlow(@Param('vnf') vnf: string, @Body() dto: OperatorFlowDto): Promise<FlowJson[]> {
+    return this.instances.addOperatorFlow(vnf, dto);
+  }
+
+  @Delete(':vnf/flows')
+  @Audited(ACTIONS.OPERATOR_FLOW_DELETE)
+  @ApiOperation({ summary: 'Delete operator flows matching the body (strict: exact priority and match)' })
+  @ApiOkResponse({ description: "The instance's operator flows after the change" })
+  deleteFlows(@Param('vnf') vnf: string, @Body() dto: OperatorFlowDto): Promise<FlowJson[]> {
+    return this.instances.deleteOperatorFlows(vnf, dto);
+  }
+
+  @Get(':vnf/tables')
+  @Audited(ACTIONS.INSTANCE_TABLES)
+  @ApiOperation({ summary: 'Table stats with owners (?view=vnf: its tables, its numbering)' })
+  tables(@Param('vnf') vnf: string, @Query() q: ViewQueryDto): Promise<unknown[]> {
+    return this.instances.entries(vnf, 'tables', q.view);
+  }
+
+  @Get(':vnf/groups')
+  @Audited(ACTIONS.INSTANCE_GROUPS)
+  @ApiOperation({ summary: 'Groups with owners' })
+  groups(@Param('vnf') vnf: string, @Query() q: ViewQueryDto): Promise<unknown[]> {
+    return this.instances.entries(vnf, 'groups', q.view);
+  }
+
+  @Get(':vnf/meters')
+  @Audited(ACTIONS.INSTANCE_METERS)
+  @ApiOperation({ summary: 'Meters with owners' })
+  meters(@Param('vnf') vnf: string, @Query() q: ViewQueryDto): Promise<unknown[]> {
+    return this.instances.entries(vnf, 'meters', q.view);
+  }
+
+  @Get(':vnf/ports')
+  @Audited(ACTIONS.INSTANCE_PORTS)
+  @ApiOperation({ summary: "The instance's ports (description and counters)" })
+  ports(@Param('vnf') vnf: string): Promise<unknown[]> {
+    return this.instances.ports(vnf);
+  }
+
+  @Sse(':vnf/events')
+  @Audited(ACTIONS.INSTANCE_EVENTS)
+  @ApiOperation({ summary: 'Server-sent events: flow added / removed / modified, counters' })
+  @ApiProduces('text/event-stream')
+  events(@Param('vnf') vnf: string): Observable<MessageEvent> {
+    return this.instances.events(vnf).pipe(map((e) => ({ type: e.type, data: e.data })));
+  }
+}
+
+/** The same operations as TCP message patterns (see PATTERNS). */
+@Controller()
+export class InstancesRpcController {
+  constructor(private readonly instances: InstancesService) {}
+
+  /** `{created, instance}`: created false when the same request was made before. */
+  @MessagePattern(PATTERNS.INSTANCE_CREATE)
+  @Audited(PATTERNS.INSTANCE_CREATE)
+  create(@Payload() dto: CreateInstanceDto): Promise<{ created: boolean; instance: InstanceView }> {
+    return this.instances.create(dto);
+  }
+
+  @MessagePattern(PATTERNS.INSTANCE_GET)
+  @Audited(PATTERNS.INSTANCE_GET)
+  get(@Payload() ref: VnfRefDto): InstanceView {
+    return this.instances.get(ref.vnf);
+  }
+
+  @MessagePattern(PATTERNS.INSTANCE_LIST)
+  @Audited(PATTERNS.INSTANCE_LIST)
+  list(): InstanceView[] {
+    return this.instances.list();
+  }
+
+  @MessagePattern(PATTERNS.INSTANCE_UPDATE)
+  @Audited(PATTERNS.INSTANCE_UPDATE)
+  update(@Payload() dto: UpdateInstanceRpcDto): Promise<InstanceView> {
+    const { vnf, ...changes } = dto;
+    return this.instances.update(vnf, changes);
+  }
+
+  @MessagePattern(PATTERNS.INSTANCE_DELETE)
+  @Audited(PATTERNS.INSTANCE_DELETE)
+  async remove(@Payload() ref: VnfRefDto): Promise<{ deleted: string }> {
+    await this.instances.remove(ref.vnf);
+    return { deleted: ref.vnf };
+  }
+}

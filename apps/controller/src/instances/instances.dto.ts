@@ -1,0 +1,301 @@
+/**
+ * Request and reply shapes of the orchestrator API, shared by REST and the
+ * TCP message patterns. Requests are classes validated by class-validator
+ * through the global ValidationPipe({ transform: true, whitelist: true }):
+ * a bad field is a 400 naming it (`channel.mode must be one of …`).
+ */
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsObject,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+
+/** vNF and tenant names: they appear in URLs, so a conservative alphabet. */
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const NAME_MESSAGE = (field: string): string => `${field} must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit`;
+/** Highest physical port number (OFPP_MAX). */
+export const MAX_PORT = 0xffffff00;
+export const TCP_TARGET_PATTERN = /^tcp:[A-Za-z0-9.\-:[\]]+:\d{1,5}$/;
+
+export const CHANNEL_MODES = ['listen', 'connect'] as const;
+export type ChannelMode = (typeof CHANNEL_MODES)[number];
+
+export class TablesDto {
+  @ApiPropertyOptional({ description: 'Physical tables owned by the operator (default [0]).', type: [Number], example: [0] })
+  @IsOptional()
+  @IsArray()
+  @ArrayUnique()
+  @IsInt({ each: true })
+  @Min(0, { each: true })
+  @Max(254, { each: true })
+  operator?: number[];
+
+  @ApiPropertyOptional({ description: "Physical tables owned by the vNF's tenant (default 1..T-1).", type: [Number], example: [1, 2, 3] })
+  @IsOptional()
+  @IsArray()
+  @ArrayUnique()
+  @IsInt({ each: true })
+  @Min(0, { each: true })
+  @Max(254, { each: true })
+  tenant?: number[];
+
+  @ApiPropertyOptional({ description: 'The vNF sees its own tables as 0..k-1 (default true).', default: true })
+  @IsOptional()
+  @IsBoolean()
+  virtual?: boolean;
+
+  @ApiPropertyOptional({ description: 'T, the number of physical tables (default 64, or one past the highest listed table when both lists are given).', minimum: 1, maximum: 255 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(255)
+  count?: number;
+}
+
+export class QuotasDto {
+  @ApiPropertyOptional({ description: 'Maximum flow entries the tenant may install (default 4096).', minimum: 0 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  maxFlows?: number;
+
+  @ApiPropertyOptional({ description: 'Maximum groups (default 256).', minimum: 0 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  maxGroups?: number;
+
+  @ApiPropertyOptional({ description: 'Maximum meters (default 64).', minimum: 0 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  maxMeters?: number;
+
+  @ApiPropertyOptional({ description: 'Packet-ins relayed to the vNF per second (default 1000).', minimum: 0 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  packetInsPerSecond?: number;
+}
+
+export class ChannelDto {
+  @ApiProperty({ enum: CHANNEL_MODES, description: 'listen: nicvisor opens a TCP endpoint for the vNF; connect: nicvisor dials the vNF controller.' })
+  @IsIn(CHANNEL_MODES)
+  mode!: ChannelMode;
+
+  @ApiPropertyOptional({ description: "The vNF controller, tcp:HOST:PORT (connect mode only).", example: 'tcp:127.0.0.1:6633' })
+  @ValidateIf((o: ChannelDto) => o.mode === 'connect' || o.target !== undefined)
+  @IsString()
+  @Matches(TCP_TARGET_PATTERN, { message: 'channel.target must be tcp:HOST:PORT' })
+  target?: string;
+}
+
+export class CreateInstanceDto {
+  @ApiProperty({ description: 'The vNF this instance is for (unique).', example: 'fw1', pattern: NAME_PATTERN.source })
+  @IsString()
+  @Matches(NAME_PATTERN, { message: NAME_MESSAGE('vnf') })
+  vnf!: string;
+
+  @ApiProperty({ description: "The vNF's tenant.", example: 'acme', pattern: NAME_PATTERN.source })
+  @IsString()
+  @Matches(NAME_PATTERN, { message: NAME_MESSAGE('tenant') })
+  tenant!: string;
+
+  @ApiProperty({ description: 'NIC ports to attach (each to one vNF at most); the vNF sees them under the same numbers.', type: [Number], example: [1, 2] })
+  @IsArray()
+  @ArrayUnique()
+  @IsInt({ each: true })
+  @Min(1, { each: true })
+  @Max(MAX_PORT, { each: true })
+  ports!: number[];
+
+  @ApiPropertyOptional({ description: 'The NIC (default "embedded").', example: 'embedded' })
+  @IsOptional()
+  @IsString()
+  @Matches(NAME_PATTERN, { message: NAME_MESSAGE('nic') })
+  nic?: string;
+
+  @ApiPropertyOptional({ type: TablesDto })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => TablesDto)
+  tables?: TablesDto;
+
+  @ApiPropertyOptional({ type: QuotasDto })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => QuotasDto)
+  quotas?: QuotasDto;
+
+  @ApiPropertyOptional({ type: ChannelDto, description: 'Default {"mode":"listen"}.' })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => ChannelDto)
+  channel?: ChannelDto;
+}
+
+export class UpdateInstanceDto {
+  @ApiPropertyOptional({ description: 'The new set of attached NIC ports.', type: [Number], example: [1, 2, 3] })
+  @IsOptional()
+  @IsArray()
+  @ArrayUnique()
+  @IsInt({ each: true })
+  @Min(1, { each: true })
+  @Max(MAX_PORT, { each: true })
+  ports?: number[];
+
+  @ApiPropertyOptional({ type: QuotasDto, description: 'Quotas to change (the others are kept).' })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => QuotasDto)
+  quotas?: QuotasDto;
+}
+
+/** `{ vnf }`: the payload of instance.get / instance.delete. */
+export class VnfRefDto {
+  @ApiProperty({ example: 'fw1' })
+  @IsString()
+  @Matches(NAME_PATTERN, { message: NAME_MESSAGE('vnf') })
+  vnf!: string;
+}
+
+/** The payload of instance.update: the vNF and the changes. */
+export class UpdateInstanceRpcDto extends UpdateInstanceDto {
+  @ApiProperty({ example: 'fw1' })
+  @IsString()
+  @Matches(NAME_PATTERN, { message: NAME_MESSAGE('vnf') })
+  vnf!: string;
+}
+
+export const VIEWS = ['physical', 'vnf'] as const;
+export type ViewKind = (typeof VIEWS)[number];
+
+export class ViewQueryDto {
+  @ApiPropertyOptional({ enum: VIEWS, default: 'physical', description: "physical: every entry with its owner; vnf: what the vNF sees, in its table numbering." })
+  @IsOptional()
+  @IsIn(VIEWS)
+  view?: ViewKind;
+}
+
+/**
+ * An operator flow-mod as JSON, the codec's toJson shape: `match` is a list
+ * of `{field, value, mask?}` OXM fields ("IN_PORT", "ETH_TYPE", …),
+ * `instructions` a list of `{type: "GOTO_TABLE" | "APPLY_ACTIONS" | …}`.
+ * Cookies are decimal strings or numbers; the operator cookie namespace is
+ * applied by nicvisor.
+ */
+export class OperatorFlowDto {
+  @ApiPropertyOptional({ description: 'Physical table (an operator table; default 0).', default: 0 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(254)
+  tableId?: number;
+
+  @ApiPropertyOptional({ description: 'Priority (default 32768).' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  priority?: number;
+
+  @ApiPropertyOptional({ description: 'Low 48 bits of the cookie (nicvisor sets the operator namespace in the top 16 bits).', example: '7' })
+  @IsOptional()
+  @Matches(/^\d{1,15}$/, { message: 'cookie must be a decimal integer below 2^48' })
+  @Type(() => String)
+  cookie?: string;
+
+  @ApiPropertyOptional({ description: 'Idle timeout, seconds.' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  idleTimeout?: number;
+
+  @ApiPropertyOptional({ description: 'Hard timeout, seconds.' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  hardTimeout?: number;
+
+  @ApiPropertyOptional({ description: 'OXM fields: [{"field":"IN_PORT","value":1}, …].', type: 'array', items: { type: 'object' } })
+  @IsOptional()
+  @IsArray()
+  @IsObject({ each: true })
+  match?: Array<Record<string, unknown>>;
+
+  @ApiPropertyOptional({ description: 'Instructions: [{"type":"GOTO_TABLE","tableId":1}, {"type":"APPLY_ACTIONS","actions":[{"type":"OUTPUT","port":2}]}].', type: 'array', items: { type: 'object' } })
+  @IsOptional()
+  @IsArray()
+  @IsObject({ each: true })
+  instructions?: Array<Record<string, unknown>>;
+
+  @ApiPropertyOptional({ description: 'Delete only: strict match (priority and match exactly).', default: false })
+  @IsOptional()
+  @IsBoolean()
+  strict?: boolean;
+}
+
+export class ChannelView {
+  @ApiProperty({ enum: CHANNEL_MODES })
+  mode!: ChannelMode;
+  @ApiProperty({ description: 'listen: where the vNF connects; connect: the controller nicvisor dials.', example: 'tcp:127.0.0.1:16653' })
+  endpoint!: string;
+}
+
+export class TablesView {
+  @ApiProperty({ type: [Number], example: [0] })
+  operator!: number[];
+  @ApiProperty({ type: [Number], example: [1, 2, 3] })
+  tenant!: number[];
+  @ApiProperty()
+  virtual!: boolean;
+}
+
+export class QuotasView {
+  @ApiProperty() maxFlows!: number;
+  @ApiProperty() maxGroups!: number;
+  @ApiProperty() maxMeters!: number;
+  @ApiProperty() packetInsPerSecond!: number;
+}
+
+/** An instance as the API shows it. */
+export class InstanceView {
+  @ApiProperty({ example: 'fw1' })
+  vnf!: string;
+  @ApiProperty({ example: 'acme' })
+  tenant!: string;
+  @ApiProperty({ example: 'embedded' })
+  nic!: string;
+  @ApiProperty({ description: '16 hex digits', example: '0000000000000001' })
+  datapathId!: string;
+  @ApiProperty({ type: [Number], example: [1, 2] })
+  ports!: number[];
+  @ApiProperty({ type: TablesView })
+  tables!: TablesView;
+  @ApiProperty({ type: QuotasView })
+  quotas!: QuotasView;
+  @ApiProperty({ type: ChannelView })
+  channel!: ChannelView;
+  @ApiProperty({ description: 'ISO time of creation.' })
+  createdAt!: string;
+  @ApiProperty({ description: "Whether the NIC instance's OpenFlow session is up." })
+  connected!: boolean;
+}

@@ -1,0 +1,338 @@
+/**
+ * Instances: the orchestrator's view of one logical switch per vNF.
+ *
+ * Decides names, datapath ids (a counter persisted in the store), NIC port
+ * ownership, the table layout (operator [0], tenant [1..T-1] by default) and
+ * the delegated channel's endpoint (a port from NICVISOR_CHANNEL_PORTS, kept
+ * across restarts); persists it; and has the runtime (the OpenFlow core) do
+ * it on the NIC. Creation is idempotent on the stored request body.
+ * Mutations are serialized, so two creates cannot take the same port.
+ */
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Observable } from 'rxjs';
+import { createOwnership, DEFAULT_TABLE_COUNT, type Ownership, type OwnershipError } from '@nicvisor/tenancy';
+import { CONTROLLER_CONFIG, type ControllerConfig } from '../config.js';
+import { CONTROLLER_STORE, type ControllerStore, type InstanceRecord } from './controller-store.js';
+import { flowsJson, jsonOf, operatorFlowMod, principalText, type FlowJson } from './flow-json.js';
+import { INSTANCE_RUNTIME, type ChannelSpec, type InstanceEvent, type InstanceRuntime } from './instance-runtime.js';
+import type { CreateInstanceDto, InstanceView, OperatorFlowDto, UpdateInstanceDto, ViewKind } from './instances.dto.js';
+import { badRequest, conflict, DomainError, notFound } from './instances.errors.js';
+
+export const DEFAULT_NIC = 'embedded';
+
+/** JSON with object keys sorted, so equal requests compare equal whatever the key order. */
+export function canonicalJson(x: unknown): string {
+  return JSON.stringify(x, (_k, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+/** The part of a create request that decides the instance: plain data, ports sorted. */
+export function requestOf(dto: CreateInstanceDto): Record<string, unknown> {
+  const plain = JSON.parse(JSON.stringify(dto)) as Record<string, unknown>;
+  plain.ports = [...dto.ports].sort((a, b) => a - b);
+  plain.nic = dto.nic ?? DEFAULT_NIC;
+  return plain;
+}
+
+export function formatDatapathId(d: bigint): string {
+  return d.toString(16).padStart(16, '0');
+}
+
+function ownershipErrors(errors: OwnershipError[]): DomainError {
+  const first = errors[0]!;
+  return badRequest(errors.map((e) => e.message).join('; '), first.field === 'tableCount' ? 'tables.count' : first.field);
+}
+
+/** Table count: given, or one past the highest listed table when both sides are listed, or the default. */
+function tableCount(dto: CreateInstanceDto): number {
+  const t = dto.tables;
+  if (t?.count !== undefined) return t.count;
+  if (t?.operator !== undefined && t.tenant !== undefined) return Math.max(-1, ...t.operator, ...t.tenant) + 1;
+  return DEFAULT_TABLE_COUNT;
+}
+
+@Injectable()
+export class InstancesService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  private readonly log = new Logger('Instances');
+  /** Mutations run one at a time. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
+    @Inject(CONTROLLER_STORE) private readonly store: ControllerStore,
+    @Inject(INSTANCE_RUNTIME) private readonly runtime: InstanceRuntime,
+  ) {}
+
+  private serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  // ---- lifecycle -------------------------------------------------------
+
+  /** Restart: every stored instance comes back, listen endpoints on the same ports. */
+  async onApplicationBootstrap(): Promise<void> {
+    for (const rec of this.store.listInstances()) {
+      try {
+        const { endpoint } = await this.runtime.start({
+          datapathId: BigInt(`0x${rec.datapathId}`),
+          nic: rec.nic,
+          ownership: this.ownershipOf(rec),
+          channel: this.channelSpecOf(rec),
+        });
+        if (endpoint !== rec.channel.endpoint) {
+          this.log.warn(`${rec.vnf}: endpoint moved from ${rec.channel.endpoint} to ${endpoint}`);
+          this.store.putInstance({ ...rec, channel: { ...rec.channel, endpoint, ...(rec.channel.mode === 'listen' ? { port: portOf(endpoint) } : {}) } });
+        }
+        this.log.log(`${rec.vnf}: restored (datapath ${rec.datapathId}, ${rec.channel.mode} ${endpoint})`);
+      } catch (e) {
+        this.log.error(`${rec.vnf}: could not be restored: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.queue;
+    await this.runtime.close();
+  }
+
+  /** After the channels are closed: write out what is batched and close the store. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.flush();
+    await this.store.close();
+  }
+
+  // ---- queries ---------------------------------------------------------
+
+  list(): InstanceView[] {
+    return this.store.listInstances().map((r) => this.view(r));
+  }
+
+  get(vnf: string): InstanceView {
+    return this.view(this.record(vnf));
+  }
+
+  /** The tenant of a vNF, if it has an instance (for the audit log). */
+  tenantOf(vnf: string): string | undefined {
+    return this.store.getInstance(vnf)?.tenant;
+  }
+
+  async flows(vnf: string, view: ViewKind = 'physical'): Promise<FlowJson[]> {
+    const rec = this.record(vnf);
+    return flowsJson(this.ownershipOf(rec), await this.runtime.flows(vnf), view);
+  }
+
+  async entries(vnf: string, kind: 'groups' | 'meters' | 'tables', view: ViewKind = 'physical'): Promise<unknown[]> {
+    const rec = this.record(vnf);
+    const own = this.ownershipOf(rec);
+    const all = await this.runtime[kind](vnf);
+    const mine = view === 'vnf' ? all.filter((e) => e.owner?.kind === 'tenant' && e.owner.tenant === own.tenant) : all;
+    return mine.map((e) => {
+      const entry = jsonOf(e.entry) as Record<string, unknown>;
+      if (kind === 'tables' && view === 'vnf' && typeof entry.tableId === 'number') {
+        const i = own.tables.tenant.indexOf(entry.tableId);
+        if (own.tables.virtual && i >= 0) entry.tableId = i;
+      }
+      return { owner: principalText(e.owner), ...entry };
+    });
+  }
+
+  async ports(vnf: string): Promise<unknown[]> {
+    this.record(vnf);
+    return (await this.runtime.ports(vnf)).map((p) => jsonOf(p));
+  }
+
+  events(vnf: string): Observable<InstanceEvent> {
+    this.record(vnf);
+    return this.runtime.events(vnf);
+  }
+
+  // ---- mutations -------------------------------------------------------
+
+  /** Creates the vNF's instance; `created: false` when the same request was made before. */
+  create(dto: CreateInstanceDto): Promise<{ created: boolean; instance: InstanceView }> {
+    return this.serialized(async () => {
+      const request = canonicalJson(requestOf(dto));
+      const existing = this.store.getInstance(dto.vnf);
+      if (existing !== undefined) {
+        if (existing.request === request) return { created: false, instance: this.view(existing) };
+        throw conflict(`vNF "${dto.vnf}" already has an instance, created with a different request`, 'vnf');
+      }
+      const nic = dto.nic ?? DEFAULT_NIC;
+      this.checkPortsFree(nic, dto.ports, dto.vnf);
+      const built = createOwnership({
+        vnf: dto.vnf,
+        tenant: dto.tenant,
+        ports: dto.ports,
+        tableCount: tableCount(dto),
+        ...(dto.tables === undefined ? {} : { tables: stripUndefined({ operator: dto.tables.operator, tenant: dto.tables.tenant, virtual: dto.tables.virtual }) }),
+        ...(dto.quotas === undefined ? {} : { quotas: stripUndefined({ ...dto.quotas }) }),
+      });
+      if (!built.ok) throw ownershipErrors(built.errors);
+      const own = built.ownership;
+      const datapathId = BigInt(this.store.nextDatapathCounter());
+      const mode = dto.channel?.mode ?? 'listen';
+      const endpoint = await this.startWithEndpoint(datapathId, nic, own, mode, dto.channel?.target);
+      const now = new Date().toISOString();
+      const rec: InstanceRecord = {
+        vnf: own.vnf,
+        tenant: own.tenant,
+        nic,
+        datapathId: formatDatapathId(datapathId),
+        ports: own.ports,
+        tableCount: own.tableCount,
+        tables: own.tables,
+        quotas: own.quotas,
+        channel: mode === 'listen' ? { mode, port: portOf(endpoint), endpoint } : { mode, target: dto.channel!.target!, endpoint },
+        request,
+        createdAt: now,
+        updatedAt: now,
+      };
+      this.store.ensureTenant(own.tenant);
+      this.store.putInstance(rec);
+      this.log.log(`${own.vnf}: created (tenant ${own.tenant}, datapath ${rec.datapathId}, ports ${own.ports.join(',') || '-'}, ${mode} ${endpoint})`);
+      return { created: true, instance: this.view(rec) };
+    });
+  }
+
+  update(vnf: string, dto: UpdateInstanceDto): Promise<InstanceView> {
+    return this.serialized(async () => {
+      const rec = this.record(vnf);
+      const ports = dto.ports ?? rec.ports;
+      if (dto.ports !== undefined) this.checkPortsFree(rec.nic, ports, vnf);
+      const prev = this.ownershipOf(rec);
+      const built = createOwnership({
+        vnf,
+        tenant: rec.tenant,
+        ports,
+        tableCount: rec.tableCount,
+        tables: rec.tables,
+        quotas: { ...rec.quotas, ...stripUndefined({ ...(dto.quotas ?? {}) }) },
+      });
+      if (!built.ok) throw ownershipErrors(built.errors);
+      const next = built.ownership;
+      await this.runtime.update(prev, next);
+      const request = JSON.parse(rec.request) as Record<string, unknown>;
+      if (dto.ports !== undefined) request.ports = next.ports;
+      if (dto.quotas !== undefined) request.quotas = { ...((request.quotas as object | undefined) ?? {}), ...stripUndefined({ ...dto.quotas }) };
+      const updated: InstanceRecord = {
+        ...rec,
+        ports: next.ports,
+        quotas: next.quotas,
+        request: canonicalJson(request),
+        updatedAt: new Date().toISOString(),
+      };
+      this.store.putInstance(updated);
+      return this.view(updated);
+    });
+  }
+
+  remove(vnf: string): Promise<void> {
+    return this.serialized(async () => {
+      this.record(vnf);
+      await this.runtime.destroy(vnf);
+      this.store.deleteInstance(vnf);
+      this.log.log(`${vnf}: deleted`);
+    });
+  }
+
+  addOperatorFlow(vnf: string, dto: OperatorFlowDto): Promise<FlowJson[]> {
+    return this.operatorFlowMod(vnf, dto, 'add');
+  }
+
+  deleteOperatorFlows(vnf: string, dto: OperatorFlowDto): Promise<FlowJson[]> {
+    return this.operatorFlowMod(vnf, dto, 'delete');
+  }
+
+  private operatorFlowMod(vnf: string, dto: OperatorFlowDto, op: 'add' | 'delete'): Promise<FlowJson[]> {
+    return this.serialized(async () => {
+      const rec = this.record(vnf);
+      const table = dto.tableId ?? 0;
+      if (!rec.tables.operator.includes(table)) {
+        throw badRequest(`tableId ${table} is not an operator table of "${vnf}" (operator tables: ${rec.tables.operator.join(',') || 'none'})`, 'tableId');
+      }
+      await this.runtime.operatorFlowMod(vnf, operatorFlowMod(dto, op));
+      const own = this.ownershipOf(rec);
+      return flowsJson(own, await this.runtime.flows(vnf), 'physical').filter((f) => f.owner === 'operator');
+    });
+  }
+
+  // ---- helpers ---------------------------------------------------------
+
+  private record(vnf: string): InstanceRecord {
+    const rec = this.store.getInstance(vnf);
+    if (rec === undefined) throw notFound(vnf);
+    return rec;
+  }
+
+  private checkPortsFree(nic: string, ports: readonly number[], vnf: string): void {
+    const wanted = new Set(ports);
+    for (const other of this.store.listInstances()) {
+      if (other.vnf === vnf || other.nic !== nic) continue;
+      const taken = other.ports.filter((p) => wanted.has(p));
+      if (taken.length > 0) {
+        throw conflict(`port${taken.length > 1 ? 's' : ''} ${taken.join(',')} of NIC "${nic}" ${taken.length > 1 ? 'are' : 'is'} attached to vNF "${other.vnf}"`, 'ports');
+      }
+    }
+  }
+
+  /** Starts the instance; a listen channel takes the next free port of the range (the core skips ports in use). */
+  private async startWithEndpoint(datapathId: bigint, nic: string, own: Ownership, mode: 'listen' | 'connect', target?: string): Promise<string> {
+    const channel: ChannelSpec =
+      mode === 'connect'
+        ? { mode, target: target! }
+        : { mode, host: this.config.channels.host, ...(this.config.channels.ports.first === 0 ? { port: 0 } : {}) };
+    try {
+      return (await this.runtime.start({ datapathId, nic, ownership: own, channel })).endpoint;
+    } catch (e) {
+      await this.runtime.destroy(own.vnf).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private channelSpecOf(rec: InstanceRecord): ChannelSpec {
+    return rec.channel.mode === 'listen'
+      ? { mode: 'listen', host: this.config.channels.host, port: rec.channel.port ?? 0 }
+      : { mode: 'connect', target: rec.channel.target! };
+  }
+
+  ownershipOf(rec: InstanceRecord): Ownership {
+    const built = createOwnership({
+      vnf: rec.vnf,
+      tenant: rec.tenant,
+      ports: rec.ports,
+      tableCount: rec.tableCount,
+      tables: rec.tables,
+      quotas: rec.quotas,
+    });
+    if (!built.ok) throw new Error(`stored instance ${rec.vnf} is invalid: ${built.errors.map((e) => e.message).join('; ')}`);
+    return built.ownership;
+  }
+
+  private view(rec: InstanceRecord): InstanceView {
+    return {
+      vnf: rec.vnf,
+      tenant: rec.tenant,
+      nic: rec.nic,
+      datapathId: rec.datapathId,
+      ports: rec.ports,
+      tables: rec.tables,
+      quotas: rec.quotas,
+      channel: { mode: rec.channel.mode, endpoint: rec.channel.endpoint },
+      createdAt: rec.createdAt,
+      connected: this.runtime.connected(rec.vnf),
+    };
+  }
+}
+
+function portOf(endpoint: string): number {
+  return Number(/:(\d+)$/.exec(endpoint)?.[1] ?? 0);
+}
+
+function stripUndefined<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]: Exclude<T[K], undefined> };
+}

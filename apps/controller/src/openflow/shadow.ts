@@ -1,0 +1,392 @@
+/**
+ * The shadow: every flow, group and meter nicvisor installed on each
+ * instance, in physical terms, with who installed it (the operator or the
+ * vNF). Updated only with what the NIC confirmed (a later barrier answered
+ * without an error), so quotas count what is really installed; used for
+ * inspection and for the resync after a NIC instance reconnects.
+ *
+ * In memory for the hot path; every change is also handed to an optional
+ * `ShadowSink` (the SQLite store), which batches and writes on `flush()`.
+ *
+ * Flow-mod semantics follow §6.4: ADD replaces an entry with the same table,
+ * priority and match; MODIFY/DELETE select by match (non-strict: every
+ * entry at least as specific; strict: same priority and match), cookie and
+ * cookie mask, and for deletes out_port / out_group.
+ */
+import {
+  Action,
+  FlowMod,
+  FlowRemoved,
+  GroupMod,
+  Instruction,
+  Match,
+  MeterMod,
+  OFPAT,
+  OFPFC,
+  OFPG,
+  OFPGC,
+  OFPIT,
+  OFPM,
+  OFPMC,
+  OFPP,
+  OFPT,
+  OFPTT,
+  OxmTlv,
+  encodeOxm,
+  oxmLength,
+  Writer,
+} from '@nicvisor/openflow';
+import { canonicalMatch } from '@nicvisor/storage/flow-key.js';
+
+/** 'operator', or the vNF's name. */
+export type Owner = string;
+export const OPERATOR_OWNER: Owner = 'operator';
+
+export interface ShadowFlow {
+  key: string;
+  owner: Owner;
+  tableId: number;
+  priority: number;
+  cookie: bigint;
+  idleTimeout: number;
+  hardTimeout: number;
+  flags: number;
+  match: Match;
+  instructions: Instruction[];
+}
+
+export interface ShadowGroup {
+  owner: Owner;
+  groupId: number;
+  groupType: number;
+  buckets: GroupMod['buckets'];
+}
+
+export interface ShadowMeter {
+  owner: Owner;
+  meterId: number;
+  flags: number;
+  bands: MeterMod['bands'];
+}
+
+/** What a sink had persisted for a datapath (loaded when the shadow first needs it). */
+export interface PersistedShadow {
+  flows: Array<{ owner: Owner; flowMod: FlowMod }>;
+  groups: Array<{ owner: Owner; groupMod: GroupMod }>;
+  meters: Array<{ owner: Owner; meterMod: MeterMod }>;
+}
+
+/** Where shadow changes are persisted (batched; `flush` commits). */
+export interface ShadowSink {
+  /** What was persisted for the datapath, read once when the shadow first touches it (after a restart). */
+  load?(datapathId: bigint): PersistedShadow | undefined;
+  flowPut(datapathId: bigint, f: ShadowFlow): void;
+  flowDelete(datapathId: bigint, f: ShadowFlow): void;
+  groupPut(datapathId: bigint, g: ShadowGroup): void;
+  groupDelete(datapathId: bigint, groupId: number): void;
+  meterPut(datapathId: bigint, m: ShadowMeter): void;
+  meterDelete(datapathId: bigint, meterId: number): void;
+  clear(datapathId: bigint): void;
+  flush(): void | Promise<void>;
+}
+
+/** Shadow changes, for the events stream of the orchestrator API. */
+export type ShadowChange =
+  | { kind: 'flow-added' | 'flow-modified' | 'flow-removed'; datapathId: bigint; flow: ShadowFlow }
+  | { kind: 'group-added' | 'group-removed'; datapathId: bigint; group: ShadowGroup }
+  | { kind: 'meter-added' | 'meter-removed'; datapathId: bigint; meter: ShadowMeter };
+
+interface Field {
+  id: string;
+  value: Buffer;
+  mask: Buffer | undefined;
+}
+
+/** One TLV as class:field, value bytes, mask bytes. */
+function fieldOf(tlv: OxmTlv): Field {
+  const w = new Writer(oxmLength(tlv));
+  encodeOxm(tlv, w);
+  const b = w.buf;
+  const id = `${b.readUInt16BE(0)}:${b[2] >>> 1}`;
+  const hasMask = (b[2] & 1) === 1;
+  const len = b[3];
+  if (!hasMask) return { id, value: b.subarray(4, 4 + len), mask: undefined };
+  const half = len >>> 1;
+  return { id, value: b.subarray(4, 4 + half), mask: b.subarray(4 + half, 4 + len) };
+}
+
+/** The match in canonical form (libs/storage's, so memory and store agree), as hex. */
+export function matchKey(match: Match): string {
+  return match.length === 0 ? '' : canonicalMatch(match).toString('hex');
+}
+
+export function flowKey(tableId: number, priority: number, match: Match): string {
+  return `${tableId}|${priority}|${matchKey(match)}`;
+}
+
+/** Is every packet `entry` matches also matched by `req` (req at most as specific)? */
+export function matchCovers(req: Match, entry: Match): boolean {
+  if (req.length === 0) return true;
+  const have = new Map<string, Field>();
+  for (const t of entry) {
+    const f = fieldOf(t);
+    have.set(f.id, f);
+  }
+  for (const t of req) {
+    const r = fieldOf(t);
+    const e = have.get(r.id);
+    if (e === undefined) return false;
+    for (let i = 0; i < r.value.length; i++) {
+      const rm = r.mask === undefined ? 0xff : r.mask[i];
+      const em = e.mask === undefined ? 0xff : e.mask[i];
+      // The entry must fix every bit the request fixes, to the same value.
+      if ((rm & em) !== rm) return false;
+      if ((e.value[i] & rm) !== (r.value[i] & rm)) return false;
+    }
+  }
+  return true;
+}
+
+function actionsOf(instructions: readonly Instruction[]): Action[] {
+  const out: Action[] = [];
+  for (const i of instructions) if (i.type === OFPIT.APPLY_ACTIONS || i.type === OFPIT.WRITE_ACTIONS) out.push(...i.actions);
+  return out;
+}
+
+function outputsTo(f: ShadowFlow, port: number): boolean {
+  return actionsOf(f.instructions).some((a) => a.type === OFPAT.OUTPUT && a.port === port);
+}
+
+function groupsTo(f: ShadowFlow, group: number): boolean {
+  return actionsOf(f.instructions).some((a) => a.type === OFPAT.GROUP && a.groupId === group);
+}
+
+class DatapathShadow {
+  readonly flows = new Map<string, ShadowFlow>();
+  readonly groups = new Map<number, ShadowGroup>();
+  readonly meters = new Map<number, ShadowMeter>();
+  /** owner → installed flow count */
+  readonly flowCount = new Map<Owner, number>();
+}
+
+export class Shadow {
+  private readonly dps = new Map<bigint, DatapathShadow>();
+  /** Told about every change (set by the owner of the events stream). */
+  onChange: ((c: ShadowChange) => void) | undefined;
+
+  constructor(private readonly sink?: ShadowSink) {}
+
+  private dp(datapathId: bigint): DatapathShadow {
+    let d = this.dps.get(datapathId);
+    if (d === undefined) {
+      this.dps.set(datapathId, (d = new DatapathShadow()));
+      const saved = this.sink?.load?.(datapathId);
+      if (saved !== undefined) {
+        for (const f of saved.flows) this.putFlow(d, datapathId, shadowFlowOf(f.flowMod, f.owner), false);
+        for (const g of saved.groups) d.groups.set(g.groupMod.groupId, { owner: g.owner, groupId: g.groupMod.groupId, groupType: g.groupMod.groupType, buckets: g.groupMod.buckets });
+        for (const m of saved.meters) d.meters.set(m.meterMod.meterId, { owner: m.owner, meterId: m.meterMod.meterId, flags: m.meterMod.flags, bands: m.meterMod.bands });
+      }
+    }
+    return d;
+  }
+
+  /** Reads the persisted shadow of a datapath now (before its instance connects, so the resync sees it). */
+  hydrate(datapathId: bigint): void {
+    this.dp(datapathId);
+  }
+
+  flows(datapathId: bigint): ShadowFlow[] {
+    return [...(this.dps.get(datapathId)?.flows.values() ?? [])];
+  }
+
+  groups(datapathId: bigint): ShadowGroup[] {
+    return [...(this.dps.get(datapathId)?.groups.values() ?? [])];
+  }
+
+  meters(datapathId: bigint): ShadowMeter[] {
+    return [...(this.dps.get(datapathId)?.meters.values() ?? [])];
+  }
+
+  /** What an owner has installed: flow count, group ids, meter ids (tenancy's Usage). */
+  usage(datapathId: bigint, owner: Owner): { flows: number; groups: number[]; meters: number[] } {
+    const d = this.dps.get(datapathId);
+    if (d === undefined) return { flows: 0, groups: [], meters: [] };
+    const groups: number[] = [];
+    for (const g of d.groups.values()) if (g.owner === owner) groups.push(g.groupId);
+    const meters: number[] = [];
+    for (const m of d.meters.values()) if (m.owner === owner) meters.push(m.meterId);
+    return { flows: d.flowCount.get(owner) ?? 0, groups, meters };
+  }
+
+  flowCount(datapathId: bigint, owner: Owner): number {
+    return this.dps.get(datapathId)?.flowCount.get(owner) ?? 0;
+  }
+
+  /** A flow-mod (physical terms) the NIC confirmed, sent on behalf of `owner`. */
+  applyFlowMod(datapathId: bigint, fm: FlowMod, owner: Owner): void {
+    const d = this.dp(datapathId);
+    switch (fm.command) {
+      case OFPFC.ADD:
+        this.putFlow(d, datapathId, shadowFlowOf(fm, owner), true);
+        return;
+      case OFPFC.MODIFY:
+      case OFPFC.MODIFY_STRICT:
+        for (const f of this.select(d, fm, fm.command === OFPFC.MODIFY_STRICT, false)) {
+          const g = { ...f, instructions: fm.instructions };
+          d.flows.set(f.key, g);
+          this.sink?.flowPut(datapathId, g);
+          this.onChange?.({ kind: 'flow-modified', datapathId, flow: g });
+        }
+        return;
+      case OFPFC.DELETE:
+      case OFPFC.DELETE_STRICT:
+        for (const f of this.select(d, fm, fm.command === OFPFC.DELETE_STRICT, true)) this.dropFlow(d, datapathId, f);
+        return;
+    }
+  }
+
+  /** The NIC removed a flow (timeout, group/meter delete). */
+  flowRemoved(datapathId: bigint, fr: FlowRemoved): ShadowFlow | undefined {
+    const d = this.dps.get(datapathId);
+    if (d === undefined) return undefined;
+    const f = d.flows.get(flowKey(fr.tableId, fr.priority, fr.match));
+    if (f !== undefined) this.dropFlow(d, datapathId, f);
+    return f;
+  }
+
+  /** The owner of a flow entry, by table, priority and match. */
+  ownerOfFlow(datapathId: bigint, tableId: number, priority: number, match: Match): Owner | undefined {
+    return this.dps.get(datapathId)?.flows.get(flowKey(tableId, priority, match))?.owner;
+  }
+
+  applyGroupMod(datapathId: bigint, gm: GroupMod, owner: Owner): void {
+    const d = this.dp(datapathId);
+    if (gm.command === OFPGC.DELETE) {
+      const ids = gm.groupId === OFPG.ALL ? [...d.groups.keys()] : [gm.groupId];
+      for (const id of ids) {
+        const g = d.groups.get(id);
+        if (g === undefined) continue;
+        d.groups.delete(id);
+        this.sink?.groupDelete(datapathId, id);
+        this.onChange?.({ kind: 'group-removed', datapathId, group: g });
+        // Deleting a group removes the flows forwarding to it (§6.5).
+        for (const f of [...d.flows.values()]) if (groupsTo(f, id)) this.dropFlow(d, datapathId, f);
+      }
+      return;
+    }
+    const g: ShadowGroup = { owner, groupId: gm.groupId, groupType: gm.groupType, buckets: gm.buckets };
+    d.groups.set(gm.groupId, g);
+    this.sink?.groupPut(datapathId, g);
+    this.onChange?.({ kind: 'group-added', datapathId, group: g });
+  }
+
+  applyMeterMod(datapathId: bigint, mm: MeterMod, owner: Owner): void {
+    const d = this.dp(datapathId);
+    if (mm.command === OFPMC.DELETE) {
+      const ids = mm.meterId === OFPM.ALL ? [...d.meters.keys()] : [mm.meterId];
+      for (const id of ids) {
+        const m = d.meters.get(id);
+        if (m === undefined) continue;
+        d.meters.delete(id);
+        this.sink?.meterDelete(datapathId, id);
+        this.onChange?.({ kind: 'meter-removed', datapathId, meter: m });
+        for (const f of [...d.flows.values()]) {
+          if (f.instructions.some((i) => i.type === OFPIT.METER && i.meterId === id)) this.dropFlow(d, datapathId, f);
+        }
+      }
+      return;
+    }
+    const m: ShadowMeter = { owner, meterId: mm.meterId, flags: mm.flags, bands: mm.bands };
+    d.meters.set(mm.meterId, m);
+    this.sink?.meterPut(datapathId, m);
+    this.onChange?.({ kind: 'meter-added', datapathId, meter: m });
+  }
+
+  /** Forgets an instance (destroyed). */
+  clear(datapathId: bigint): void {
+    this.dps.delete(datapathId);
+    this.sink?.clear(datapathId);
+  }
+
+  /** Commits batched writes to the sink. */
+  async flush(): Promise<void> {
+    await this.sink?.flush();
+  }
+
+  private putFlow(d: DatapathShadow, datapathId: bigint, f: ShadowFlow, persist: boolean): void {
+    const old = d.flows.get(f.key);
+    if (old !== undefined) d.flowCount.set(old.owner, (d.flowCount.get(old.owner) ?? 1) - 1);
+    d.flows.set(f.key, f);
+    d.flowCount.set(f.owner, (d.flowCount.get(f.owner) ?? 0) + 1);
+    if (!persist) return;
+    this.sink?.flowPut(datapathId, f);
+    this.onChange?.({ kind: old === undefined ? 'flow-added' : 'flow-modified', datapathId, flow: f });
+  }
+
+  private dropFlow(d: DatapathShadow, datapathId: bigint, f: ShadowFlow): void {
+    if (!d.flows.delete(f.key)) return;
+    d.flowCount.set(f.owner, (d.flowCount.get(f.owner) ?? 1) - 1);
+    this.sink?.flowDelete(datapathId, f);
+    this.onChange?.({ kind: 'flow-removed', datapathId, flow: f });
+  }
+
+  private select(d: DatapathShadow, fm: FlowMod, strict: boolean, isDelete: boolean): ShadowFlow[] {
+    if (strict) {
+      const f = d.flows.get(flowKey(fm.tableId, fm.priority, fm.match));
+      return f !== undefined && this.filters(f, fm, isDelete) ? [f] : [];
+    }
+    const out: ShadowFlow[] = [];
+    for (const f of d.flows.values()) {
+      if (fm.tableId !== OFPTT.ALL && f.tableId !== fm.tableId) continue;
+      if (!this.filters(f, fm, isDelete)) continue;
+      if (matchCovers(fm.match, f.match)) out.push(f);
+    }
+    return out;
+  }
+
+  private filters(f: ShadowFlow, fm: FlowMod, isDelete: boolean): boolean {
+    if ((f.cookie & fm.cookieMask) !== (fm.cookie & fm.cookieMask)) return false;
+    if (isDelete) {
+      if (fm.outPort >>> 0 !== OFPP.ANY && !outputsTo(f, fm.outPort)) return false;
+      if (fm.outGroup >>> 0 !== OFPG.ANY && !groupsTo(f, fm.outGroup)) return false;
+    }
+    return true;
+  }
+}
+
+/** The shadow entry a confirmed ADD makes. */
+export function shadowFlowOf(fm: FlowMod, owner: Owner): ShadowFlow {
+  return {
+    key: flowKey(fm.tableId, fm.priority, fm.match),
+    owner,
+    tableId: fm.tableId,
+    priority: fm.priority,
+    cookie: fm.cookie,
+    idleTimeout: fm.idleTimeout,
+    hardTimeout: fm.hardTimeout,
+    flags: fm.flags,
+    match: fm.match,
+    instructions: fm.instructions,
+  };
+}
+
+/** A flow-mod that (re)installs a shadow flow. */
+export function flowModOf(f: ShadowFlow): FlowMod {
+  return {
+    type: OFPT.FLOW_MOD,
+    xid: 0,
+    cookie: f.cookie,
+    cookieMask: 0n,
+    tableId: f.tableId,
+    command: OFPFC.ADD,
+    idleTimeout: f.idleTimeout,
+    hardTimeout: f.hardTimeout,
+    priority: f.priority,
+    bufferId: 0xffffffff,
+    outPort: OFPP.ANY,
+    outGroup: OFPG.ANY,
+    flags: f.flags,
+    match: f.match,
+    instructions: f.instructions,
+  };
+}

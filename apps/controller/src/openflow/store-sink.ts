@@ -1,0 +1,114 @@
+/**
+ * The shadow persisted in libs/storage's SQLite store: every change queued
+ * (the store batches them), committed by `flush()` — on every barrier the
+ * vNF sends and after operator flow changes — and read back when the shadow
+ * first needs a datapath after a restart, so the resync can reinstall it.
+ *
+ * The store keys the shadow by vNF and names owners 'operator' or a tenant
+ * id; the in-memory shadow keys by datapath id and names owners 'operator'
+ * or the vNF. The instance records (written by the orchestrator API before
+ * it allocates) link the two.
+ */
+import { decodeMessage, FlowMod, GroupMod, MeterMod, OFPT } from '@nicvisor/openflow';
+import { canonicalMatch, shadowFlowOf, shadowGroupOf, shadowMeterOf } from '@nicvisor/storage/flow-key.js';
+import type { Store } from '@nicvisor/storage/store.js';
+import { OPERATOR_OWNER, PersistedShadow, ShadowFlow, ShadowGroup, ShadowMeter, ShadowSink, flowModOf } from './shadow.js';
+
+interface Names {
+  vnf: string;
+  tenant: string;
+}
+
+export class StoreShadowSink implements ShadowSink {
+  private readonly names = new Map<bigint, Names | null>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly log: (line: string) => void = () => undefined,
+  ) {}
+
+  private namesOf(datapathId: bigint): Names | undefined {
+    let n = this.names.get(datapathId);
+    if (n === undefined) {
+      const rec = this.store.instances.byDatapathId(datapathId.toString(16).padStart(16, '0'));
+      n = rec === undefined ? null : { vnf: rec.vnf, tenant: rec.tenant };
+      // Only remember a hit: the record may be written after the first miss.
+      if (n !== null) this.names.set(datapathId, n);
+    }
+    if (n === null) this.log(`shadow: no instance record for datapath 0x${datapathId.toString(16)}; not persisted`);
+    return n ?? undefined;
+  }
+
+  private owner(n: Names, owner: string): string {
+    return owner === OPERATOR_OWNER ? OPERATOR_OWNER : n.tenant;
+  }
+
+  private ownerBack(n: Names, owner: string): string {
+    return owner === OPERATOR_OWNER ? OPERATOR_OWNER : n.vnf;
+  }
+
+  load(datapathId: bigint): PersistedShadow | undefined {
+    const n = this.namesOf(datapathId);
+    if (n === undefined) return undefined;
+    const out: PersistedShadow = { flows: [], groups: [], meters: [] };
+    for (const f of this.store.shadow.flowsOf(n.vnf)) {
+      const m = decodeMessage(f.flowMod);
+      if (m.type === OFPT.FLOW_MOD) out.flows.push({ owner: this.ownerBack(n, f.owner), flowMod: m as FlowMod });
+    }
+    for (const g of this.store.shadow.groupsOf(n.vnf)) {
+      const m = decodeMessage(g.groupMod);
+      if (m.type === OFPT.GROUP_MOD) out.groups.push({ owner: this.ownerBack(n, g.owner), groupMod: m as GroupMod });
+    }
+    for (const x of this.store.shadow.metersOf(n.vnf)) {
+      const m = decodeMessage(x.meterMod);
+      if (m.type === OFPT.METER_MOD) out.meters.push({ owner: this.ownerBack(n, x.owner), meterMod: m as MeterMod });
+    }
+    return out;
+  }
+
+  flowPut(datapathId: bigint, f: ShadowFlow): void {
+    const n = this.namesOf(datapathId);
+    if (n !== undefined) this.store.shadow.upsertFlow(shadowFlowOf(n.vnf, this.owner(n, f.owner), flowModOf(f)));
+  }
+
+  flowDelete(datapathId: bigint, f: ShadowFlow): void {
+    const n = this.namesOf(datapathId);
+    if (n !== undefined) this.store.shadow.removeFlow(n.vnf, f.tableId, f.priority, canonicalMatch(f.match));
+  }
+
+  groupPut(datapathId: bigint, g: ShadowGroup): void {
+    const n = this.namesOf(datapathId);
+    if (n === undefined) return;
+    this.store.shadow.upsertGroup(
+      shadowGroupOf(n.vnf, this.owner(n, g.owner), { type: OFPT.GROUP_MOD, xid: 0, command: 0, groupType: g.groupType, groupId: g.groupId, buckets: g.buckets }),
+    );
+  }
+
+  groupDelete(datapathId: bigint, groupId: number): void {
+    const n = this.namesOf(datapathId);
+    if (n !== undefined) this.store.shadow.removeGroup(n.vnf, groupId);
+  }
+
+  meterPut(datapathId: bigint, m: ShadowMeter): void {
+    const n = this.namesOf(datapathId);
+    if (n === undefined) return;
+    this.store.shadow.upsertMeter(
+      shadowMeterOf(n.vnf, this.owner(n, m.owner), { type: OFPT.METER_MOD, xid: 0, command: 0, flags: m.flags, meterId: m.meterId, bands: m.bands }),
+    );
+  }
+
+  meterDelete(datapathId: bigint, meterId: number): void {
+    const n = this.namesOf(datapathId);
+    if (n !== undefined) this.store.shadow.removeMeter(n.vnf, meterId);
+  }
+
+  clear(datapathId: bigint): void {
+    const n = this.namesOf(datapathId);
+    if (n !== undefined) this.store.shadow.clearInstance(n.vnf);
+    this.names.delete(datapathId);
+  }
+
+  flush(): void {
+    if (this.store.isOpen) this.store.flush();
+  }
+}
