@@ -18,6 +18,26 @@ function hexDigit(c: number): number {
   return -1;
 }
 
+/**
+ * The MAC address in `s` ("aa:bb:cc:dd:ee:ff", either case) as its high 16
+ * bits and low 32 bits in `out[0]`, `out[1]`; false when `s` is not one.
+ */
+export function parseMac(s: string, out: Uint32Array | number[]): boolean {
+  if (s.length !== 17) return false;
+  let hi = 0;
+  let lo = 0;
+  for (let i = 0; i < 6; i++) {
+    const h = hexDigit(s.charCodeAt(i * 3));
+    const l = hexDigit(s.charCodeAt(i * 3 + 1));
+    if (h < 0 || l < 0 || (i < 5 && s.charCodeAt(i * 3 + 2) !== 58)) return false;
+    if (i < 2) hi = (hi << 8) | (h << 4) | l;
+    else lo = ((lo << 8) | (h << 4) | l) >>> 0;
+  }
+  out[0] = hi;
+  out[1] = lo;
+  return true;
+}
+
 export function writeMac(s: string, b: Uint8Array, off: number): void {
   if (s.length !== 17) throw badAddress('MAC', s);
   for (let i = 0; i < 6; i++) {
@@ -32,14 +52,41 @@ export function ipv4ToString(b: Uint8Array, off: number): string {
   return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
 }
 
-export function writeIpv4(s: string, b: Uint8Array, off: number): void {
-  const parts = s.split('.');
-  if (parts.length !== 4) throw badAddress('IPv4', s);
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i];
-    if (!/^\d{1,3}$/.test(p) || Number(p) > 255) throw badAddress('IPv4', s);
-    b[off + i] = Number(p);
+/**
+ * The IPv4 address in `s` as a 32-bit number (≥ 0), or -1 when `s` is not
+ * four dot-separated decimal parts of 1-3 ASCII digits each, at most 255
+ * (leading zeros allowed). One pass over the characters: no split, no regex.
+ */
+export function parseIpv4(s: string): number {
+  const n = s.length;
+  if (n < 7 || n > 15) return -1;
+  let addr = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      if (++digits > 3) return -1;
+      part = part * 10 + (c - 48);
+    } else if (c === 46) {
+      if (digits === 0 || part > 255 || ++dots > 3) return -1;
+      addr = addr * 256 + part;
+      part = 0;
+      digits = 0;
+    } else return -1;
   }
+  if (dots !== 3 || digits === 0 || part > 255) return -1;
+  return addr * 256 + part;
+}
+
+export function writeIpv4(s: string, b: Uint8Array, off: number): void {
+  const a = parseIpv4(s);
+  if (a < 0) throw badAddress('IPv4', s);
+  b[off] = a >>> 24;
+  b[off + 1] = a >>> 16;
+  b[off + 2] = a >>> 8;
+  b[off + 3] = a;
 }
 
 /** RFC 5952 canonical form: lower case, longest run (≥ 2) of zero groups as "::". */

@@ -375,13 +375,23 @@ export interface MatchValidation {
   bitsOutsideMask: 'reject' | 'ignore';
 }
 
+/** validateMatch's record of the fields seen, by OXM id: valid where SEEN_EPOCH[id] is the call's epoch (no per-call allocation). */
+const SEEN_EPOCH = new Float64Array(OXM_FIELDS.length);
+const SEEN_TLV: (OxmField | undefined)[] = new Array<OxmField | undefined>(OXM_FIELDS.length).fill(undefined);
+const SEEN_ORDER = new Int32Array(OXM_FIELDS.length);
+let epoch = 0;
+
 export function validateMatch(match: Match, options: MatchValidation = { bitsOutsideMask: 'reject' }): void {
-  const seen = new Map<OxmName, OxmField>();
-  for (const tlv of match) {
+  const e = ++epoch;
+  let nSeen = 0;
+  for (let i = 0; i < match.length; i++) {
+    const tlv = match[i];
     if (isOpaque(tlv)) continue;
     const d = BY_NAME.get(tlv.field)!;
-    if (seen.has(d.name)) throw new OfpError(OFPET.BAD_MATCH, OFPBMC.DUP_FIELD, `${d.name} appears twice`);
-    seen.set(d.name, tlv);
+    if (SEEN_EPOCH[d.id] === e) throw new OfpError(OFPET.BAD_MATCH, OFPBMC.DUP_FIELD, `${d.name} appears twice`);
+    SEEN_EPOCH[d.id] = e;
+    SEEN_TLV[d.id] = tlv;
+    SEEN_ORDER[nSeen++] = d.id;
     if (tlv.mask !== undefined && !d.maskable) throw new OfpError(OFPET.BAD_MATCH, OFPBMC.BAD_MASK, `${d.name} is not maskable`);
     if (options.bitsOutsideMask === 'reject' && tlv.mask !== undefined && hasBitsOutsideMask(d, tlv.value, tlv.mask)) {
       throw new OfpError(OFPET.BAD_MATCH, OFPBMC.BAD_WILDCARDS, `${d.name} value has bits set outside its mask`);
@@ -394,14 +404,17 @@ export function validateMatch(match: Match, options: MatchValidation = { bitsOut
       if (m !== undefined && m >= limit) throw new OfpError(OFPET.BAD_MATCH, OFPBMC.BAD_MASK, `${d.name} mask exceeds ${d.bits} bits`);
     }
   }
-  for (const tlv of seen.values()) {
-    const d = BY_NAME.get(tlv.field)!;
-    for (const pre of d.prereqs) {
-      const dep = seen.get(pre.field);
-      if (dep === undefined) {
+  for (let i = 0; i < nSeen; i++) {
+    const d = BY_ID[SEEN_ORDER[i]];
+    const prereqs = d.prereqs;
+    for (let j = 0; j < prereqs.length; j++) {
+      const pre = prereqs[j];
+      const depId = BY_NAME.get(pre.field)!.id;
+      if (SEEN_EPOCH[depId] !== e) {
         throw new OfpError(OFPET.BAD_MATCH, OFPBMC.BAD_PREREQ, `${d.name} needs ${pre.field}`);
       }
       if (pre.values.length === 0) continue;
+      const dep = SEEN_TLV[depId]!;
       const v = numericValue(dep.value)!;
       const depMask = numericValue(dep.mask);
       // A masked prerequisite counts only if its mask covers every bit the prerequisite tests.

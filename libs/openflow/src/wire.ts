@@ -71,6 +71,8 @@ export class Reader {
     const b = this.buf;
     const p = this.pos;
     this.pos = p + 8;
+    // Cookies, masks and metadata are mostly zero: return the constant, allocating no BigInt.
+    if ((b[p] | b[p + 1] | b[p + 2] | b[p + 3] | b[p + 4] | b[p + 5] | b[p + 6] | b[p + 7]) === 0) return 0n;
     for (let i = 0; i < 8; i++) U64_BYTES[i] = b[p + i];
     return U64_VIEW.getBigUint64(0);
   }

@@ -84,6 +84,8 @@ export class VnfChannel {
   endpoint = '';
   /** Packet-ins dropped by the rate limit, and ones the vNF did not own (counters for inspection). */
   packetInsDropped = 0;
+  /** Ownership enforcement of flow-mods; off only to benchmark its cost (never in the controller). */
+  enforce = true;
   private server: Server | undefined;
   private dialer: { stop(): void } | undefined;
   private generationId: bigint | undefined;

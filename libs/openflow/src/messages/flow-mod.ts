@@ -1,6 +1,5 @@
 /** OFPT_FLOW_MOD (§7.3.4.2): the hot-path message, hand-decoded field by field. */
 import { OFPT } from '../constants.js';
-import { OFPET, OFPBIC } from '../errors.js';
 import { MessageCodec } from '../codec.js';
 import { decodeInstructions, encodeInstructions, Instruction, instructionsLength } from '../instructions.js';
 import { decodeMatch, encodeMatch, Match, matchLength } from '../oxm.js';
@@ -39,7 +38,8 @@ export const flowModCodec: MessageCodec<FlowMod> = {
     const flags = r.u16();
     r.skip(2);
     const match = decodeMatch(r);
-    const instructions = decodeInstructions(r.sub(r.remaining, OFPET.BAD_INSTRUCTION, OFPBIC.BAD_LEN, 'instructions'));
+    // The instructions fill the rest of the message, which is exactly r's range: no sub-reader needed.
+    const instructions = decodeInstructions(r);
     return {
       type: OFPT.FLOW_MOD,
       xid,
