@@ -29,6 +29,8 @@ import {
   OxmField,
   oxmByName,
   OxmValue,
+  parseIpv4,
+  parseMac,
   validateMatch,
   writeIpv4,
   writeIpv6,
@@ -66,6 +68,7 @@ export const FULL_MASK: Readonly<Uint32Array> = (() => {
 })();
 
 const ADDR = new Uint8Array(16);
+const MAC_WORDS = new Uint32Array(2);
 
 function u32At(b: Uint8Array, p: number): number {
   return ((b[p] << 24) | (b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]) >>> 0;
@@ -93,21 +96,109 @@ function toWords(d: OxmDescriptor, v: OxmValue, out: Uint32Array, at: number, wh
       return;
     case 'mac':
       if (typeof v !== 'string') throw badValue(d, v, what);
-      writeMac(v, ADDR, 0);
-      out[at] = (ADDR[0] << 8) | ADDR[1];
-      out[at + 1] = u32At(ADDR, 2);
+      // The fast parser; on a bad address, the codec's writer throws its error.
+      if (!parseMac(v, MAC_WORDS)) writeMac(v, ADDR, 0);
+      out[at] = MAC_WORDS[0];
+      out[at + 1] = MAC_WORDS[1];
       return;
-    case 'ipv4':
+    case 'ipv4': {
       if (typeof v !== 'string') throw badValue(d, v, what);
-      writeIpv4(v, ADDR, 0);
-      out[at] = u32At(ADDR, 0);
+      const a = parseIpv4(v);
+      if (a < 0) writeIpv4(v, ADDR, 0);
+      out[at] = a;
       return;
+    }
     case 'ipv6':
       if (typeof v !== 'string') throw badValue(d, v, what);
       writeIpv6(v, ADDR, 0);
       for (let i = 0; i < 4; i++) out[at + i] = u32At(ADDR, 4 * i);
       return;
   }
+}
+
+/**
+ * Scratch of compileMatchScratch: the words the last compile wrote (to zero
+ * before the next one), and the result, whose arrays are reused.
+ */
+const S_VALUE = new Uint32Array(KEY_WORDS);
+const S_MASK = new Uint32Array(KEY_WORDS);
+const S_TOUCHED: number[] = [];
+
+/**
+ * compileMatch without allocating typed arrays: the result lives in shared
+ * scratch arrays that the next call overwrites, so the caller must be done
+ * with it (or copy it, copyCompiled) before compiling another match. Same
+ * checks and errors as compileMatch.
+ */
+export function compileMatchScratch(match: Match): CompiledMatch {
+  for (let i = 0; i < match.length; i++) {
+    const tlv = match[i];
+    if (isOpaque(tlv)) {
+      throw new OfpError(OFPET.BAD_MATCH, OFPBMC.BAD_FIELD, `OXM class 0x${tlv.oxmClass.toString(16)} field ${tlv.field} is not supported`);
+    }
+    if (oxmByName(tlv.field) === undefined) throw new OfpError(OFPET.BAD_MATCH, OFPBMC.BAD_FIELD, `unknown OXM field ${String(tlv.field)}`);
+  }
+  validateMatch(match, IGNORE_OUTSIDE_MASK);
+  const value = S_VALUE;
+  const mask = S_MASK;
+  for (let i = 0; i < S_TOUCHED.length; i++) {
+    value[S_TOUCHED[i]] = 0;
+    mask[S_TOUCHED[i]] = 0;
+  }
+  S_TOUCHED.length = 0;
+  // A fresh list: callers may keep `words` (the classifier copies, a detached entry keeps it).
+  const words: number[] = [];
+  let sorted = true;
+  for (let i = 0; i < match.length; i++) {
+    const tlv = match[i] as OxmField;
+    const slot = slotOf(tlv.field);
+    const d = slot.field;
+    const end = slot.word + slot.words;
+    for (let w = slot.word; w < end; w++) S_TOUCHED.push(w);
+    toWords(d, tlv.value, value, slot.word, 'value');
+    if (tlv.mask === undefined) for (let w = slot.word; w < end; w++) mask[w] = FULL_MASK[w];
+    else {
+      toWords(d, tlv.mask, mask, slot.word, 'mask');
+      for (let w = slot.word; w < end; w++) mask[w] &= FULL_MASK[w];
+    }
+    for (let w = slot.word; w < end; w++) {
+      value[w] &= mask[w];
+      if (mask[w] !== 0) {
+        if (words.length > 0 && words[words.length - 1] > w) sorted = false;
+        words.push(w);
+      }
+    }
+  }
+  if (!sorted) words.sort((a, b) => a - b);
+  return { value, mask, words };
+}
+
+const IGNORE_OUTSIDE_MASK = { bitsOutsideMask: 'ignore' } as const;
+
+/**
+ * Typed arrays for compiled matches come from shared slabs: a Uint32Array
+ * of its own (KEY_WORDS words) is too big for V8's on-heap typed arrays and
+ * costs a backing-store allocation each (see packet.ts).
+ */
+const SLAB_MATCHES = 256;
+let slab = new ArrayBuffer(SLAB_MATCHES * 2 * KEY_WORDS * 4);
+let slabUsed = 0;
+
+function allocPair(): [Uint32Array, Uint32Array] {
+  if (slabUsed === SLAB_MATCHES) {
+    slab = new ArrayBuffer(SLAB_MATCHES * 2 * KEY_WORDS * 4);
+    slabUsed = 0;
+  }
+  const at = slabUsed++ * 2 * KEY_WORDS * 4;
+  return [new Uint32Array(slab, at, KEY_WORDS), new Uint32Array(slab, at + KEY_WORDS * 4, KEY_WORDS)];
+}
+
+/** A copy of a compiled match with arrays of its own. */
+export function copyCompiled(c: CompiledMatch): CompiledMatch {
+  const [value, mask] = allocPair();
+  value.set(c.value);
+  mask.set(c.mask);
+  return { value, mask, words: c.words.slice() };
 }
 
 /**
@@ -118,34 +209,7 @@ function toWords(d: OxmDescriptor, v: OxmValue, out: Uint32Array, at: number, wh
  * rather than refused, as the switches Ryu's conformance suite targets do.
  */
 export function compileMatch(match: Match): CompiledMatch {
-  for (const tlv of match) {
-    if (isOpaque(tlv)) {
-      throw new OfpError(OFPET.BAD_MATCH, OFPBMC.BAD_FIELD, `OXM class 0x${tlv.oxmClass.toString(16)} field ${tlv.field} is not supported`);
-    }
-    if (oxmByName(tlv.field) === undefined) throw new OfpError(OFPET.BAD_MATCH, OFPBMC.BAD_FIELD, `unknown OXM field ${String(tlv.field)}`);
-  }
-  validateMatch(match, { bitsOutsideMask: 'ignore' });
-  const value = new Uint32Array(KEY_WORDS);
-  const mask = new Uint32Array(KEY_WORDS);
-  const words: number[] = [];
-  for (let i = 0; i < match.length; i++) {
-    const tlv = match[i] as OxmField;
-    const slot = slotOf(tlv.field);
-    const d = slot.field;
-    const end = slot.word + slot.words;
-    toWords(d, tlv.value, value, slot.word, 'value');
-    if (tlv.mask === undefined) for (let w = slot.word; w < end; w++) mask[w] = FULL_MASK[w];
-    else {
-      toWords(d, tlv.mask, mask, slot.word, 'mask');
-      for (let w = slot.word; w < end; w++) mask[w] &= FULL_MASK[w];
-    }
-    for (let w = slot.word; w < end; w++) {
-      value[w] &= mask[w];
-      if (mask[w] !== 0) words.push(w);
-    }
-  }
-  words.sort((a, b) => a - b);
-  return { value, mask, words };
+  return copyCompiled(compileMatchScratch(match));
 }
 
 function fieldText(d: OxmDescriptor, a: Uint32Array, at: number, words: number): OxmValue {
@@ -539,9 +603,10 @@ class Subtable<R extends ClassifierRule> {
 
   /** The compiled match of slot s (fresh arrays). */
   compiledOf(s: number): CompiledMatch {
-    const value = new Uint32Array(KEY_WORDS);
+    const [value, mask] = allocPair();
     for (let j = 0; j < this.n; j++) value[this.words[j]] = this.val(s, j);
-    return { value, mask: this.mask.slice(), words: Array.from(this.words) };
+    mask.set(this.mask);
+    return { value, mask, words: Array.from(this.words) };
   }
 }
 
@@ -564,6 +629,8 @@ export class Classifier<R extends ClassifierRule> {
   /** Sorted by maxPriority, highest first. */
   private readonly subtables: Subtable<R>[] = [];
   private count = 0;
+  /** The subtable subtableOf() found last (checked against `owner`: it may have been dropped since). */
+  private last: Subtable<R> | null = null;
 
   get size(): number {
     return this.count;
@@ -585,6 +652,31 @@ export class Classifier<R extends ClassifierRule> {
     for (let i = 0; i < sts.length; i++) {
       const st = sts[i];
       if (st.maxPriority <= best) break;
+      const s = st.find(key, best);
+      if (s >= 0) {
+        best = st.prio(s);
+        found = st.rules[s];
+      }
+    }
+    return found;
+  }
+
+  /**
+   * lookup(), and ORs into `acc` (KEY_WORDS words) the mask of every
+   * subtable it probed: the bits of the key its answer depends on, so that
+   * any key equal to this one under `acc` gets the same answer (a
+   * megaflow's mask).
+   */
+  lookupTrace(key: Uint32Array, acc: Uint32Array): R | undefined {
+    const sts = this.subtables;
+    let best = -1;
+    let found: R | undefined;
+    for (let i = 0; i < sts.length; i++) {
+      const st = sts[i];
+      if (st.maxPriority <= best) break;
+      const words = st.words;
+      const mw = st.mwords;
+      for (let j = 0; j < st.n; j++) acc[words[j]] |= mw[j];
       const s = st.find(key, best);
       if (s >= 0) {
         best = st.prio(s);
@@ -623,9 +715,17 @@ export class Classifier<R extends ClassifierRule> {
   }
 
   private subtableOf(c: CompiledMatch): Subtable<R> | undefined {
+    // Bulk installs come in runs of one mask: try the last subtable found first.
+    const last = this.last;
+    if (last !== null && last.owner === this && last.sameMask(c)) return last;
     const list = this.byMask.get(maskHashOf(c));
     if (list === undefined) return undefined;
-    for (const st of list) if (st.sameMask(c)) return st;
+    for (const st of list) {
+      if (st.sameMask(c)) {
+        this.last = st;
+        return st;
+      }
+    }
     return undefined;
   }
 

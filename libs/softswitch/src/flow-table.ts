@@ -29,7 +29,7 @@ import {
   OfpError,
   Writer,
 } from '@nicvisor/openflow';
-import { Classifier, ClassifierRule, CompiledMatch, compiledOfRule, compileMatch, decompileMatch } from './classifier.js';
+import { Classifier, ClassifierRule, CompiledMatch, compiledOfRule, compileMatchScratch, copyCompiled, decompileMatch } from './classifier.js';
 import { Clock, splitDuration } from './clock.js';
 
 /** The flow-mod fields a table acts on (table id, buffer id and xid are the agent's business). */
@@ -49,11 +49,15 @@ const ALL_FLAGS = OFPFF.SEND_FLOW_REM | OFPFF.CHECK_OVERLAP | OFPFF.RESET_COUNTS
  */
 class InstructionSet {
   refs = 0;
+  /** @internal the pipeline's compiled form of the list (pipeline.ts), made on first use. */
+  program: unknown = undefined;
   readonly outPorts: readonly number[];
   readonly outGroups: readonly number[];
 
   constructor(
-    readonly key: string,
+    /** The list's encoding, and its hash: the intern table's key. */
+    readonly bytes: Buffer,
+    readonly hash: number,
     readonly list: readonly Instruction[],
   ) {
     const ports: number[] = [];
@@ -102,8 +106,13 @@ export class FlowEntry implements ClassifierRule {
     set: InstructionSet,
     now: number,
   ) {
-    this.cookieHi = Number((cookie >> 32n) & 0xffffffffn) | 0;
-    this.cookieLo = Number(cookie & 0xffffffffn) | 0;
+    if (cookie === 0n) {
+      this.cookieHi = 0;
+      this.cookieLo = 0;
+    } else {
+      this.cookieHi = Number((cookie >> 32n) & 0xffffffffn) | 0;
+      this.cookieLo = Number(cookie & 0xffffffffn) | 0;
+    }
     this.set = set;
     this.installedAt = now;
     this.lastUsed = now;
@@ -163,6 +172,16 @@ export interface FlowTableOptions {
   tableId?: number;
   /** ADD of a new entry beyond this many fails with OFPFMFC_TABLE_FULL. */
   maxEntries?: number;
+  /** Called after every change of the table's entries (added, replaced, modified, removed): a datapath cache's invalidation. */
+  onChange?: () => void;
+}
+
+function noop(): void {}
+
+function sameBytes(a: Buffer, b: Buffer, len: number): boolean {
+  if (a.length !== len) return false;
+  for (let i = 0; i < len; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function fail(code: number, detail: string): OfpError {
@@ -201,8 +220,10 @@ export class FlowTable {
   private readonly cls = new Classifier<FlowEntry>();
   /** Entries with an idle or hard timeout. */
   private readonly timed = new Set<FlowEntry>();
-  private readonly sets = new Map<string, InstructionSet>();
+  /** Interned instruction sets by the hash of their encoding (a list only when hashes collide). */
+  private readonly sets = new Map<number, InstructionSet | InstructionSet[]>();
   private scratch = new Writer(256);
+  private readonly changed: () => void;
 
   constructor(
     private readonly clock: Clock,
@@ -210,6 +231,7 @@ export class FlowTable {
   ) {
     this.tableId = options.tableId ?? 0;
     this.maxEntries = options.maxEntries ?? Infinity;
+    this.changed = options.onChange ?? noop;
   }
 
   /** Active entries. */
@@ -222,25 +244,27 @@ export class FlowTable {
     return this.cls.subtableCount;
   }
 
-  /** Applies a flow-mod; throws OfpError (OFPET_BAD_MATCH, OFPET_FLOW_MOD_FAILED) without changing anything. */
-  apply(fm: FlowModRequest, now: number = this.clock.now()): FlowModOutcome {
+  /**
+   * Applies a flow-mod; throws OfpError (OFPET_BAD_MATCH, OFPET_FLOW_MOD_FAILED) without changing anything.
+   * `compiled`, when given, is fm.match already compiled (compileMatch or compileMatchScratch); it is not kept.
+   */
+  apply(fm: FlowModRequest, now: number = this.clock.now(), compiled?: CompiledMatch): FlowModOutcome {
     if ((fm.flags & ~ALL_FLAGS) !== 0) throw fail(OFPFMFC.BAD_FLAGS, `unknown flags 0x${fm.flags.toString(16)}`);
     switch (fm.command) {
       case OFPFC.ADD:
-        return this.add(fm, now);
+        return this.add(fm, now, compiled ?? compileMatchScratch(fm.match));
       case OFPFC.MODIFY:
       case OFPFC.MODIFY_STRICT:
-        return this.modify(fm, fm.command === OFPFC.MODIFY_STRICT);
+        return this.modify(fm, fm.command === OFPFC.MODIFY_STRICT, compiled ?? compileMatchScratch(fm.match));
       case OFPFC.DELETE:
       case OFPFC.DELETE_STRICT:
-        return this.delete(fm, fm.command === OFPFC.DELETE_STRICT, now);
+        return this.delete(fm, fm.command === OFPFC.DELETE_STRICT, now, compiled ?? compileMatchScratch(fm.match));
       default:
         throw fail(OFPFMFC.BAD_COMMAND, `flow-mod command ${fm.command}`);
     }
   }
 
-  private add(fm: FlowModRequest, now: number): FlowModOutcome {
-    const c = compileMatch(fm.match);
+  private add(fm: FlowModRequest, now: number, c: CompiledMatch): FlowModOutcome {
     if ((fm.flags & OFPFF.CHECK_OVERLAP) !== 0 && this.cls.overlapping(c, fm.priority) !== undefined) {
       throw fail(OFPFMFC.OVERLAP, `an entry of priority ${fm.priority} overlaps the match`);
     }
@@ -252,20 +276,22 @@ export class FlowTable {
       throw fail(OFPFMFC.TABLE_FULL, `table ${this.tableId} holds ${this.cls.size} entries`);
     }
     if (entry.idleTimeout !== 0 || entry.hardTimeout !== 0) this.timed.add(entry);
+    this.changed();
     if (existing === undefined) return { added: entry, modified: [], removed: [] };
     if ((fm.flags & OFPFF.RESET_COUNTS) === 0) {
       entry.packetCount = existing.packetCount;
       entry.byteCount = existing.byteCount;
     }
-    existing.detached = c;
+    existing.detached = copyCompiled(c);
     this.release(existing);
     return { added: entry, replaced: existing, modified: [], removed: [] };
   }
 
-  private modify(fm: FlowModRequest, strict: boolean): FlowModOutcome {
+  private modify(fm: FlowModRequest, strict: boolean, c: CompiledMatch): FlowModOutcome {
     const cookie = new CookieFilter(fm.cookie, fm.cookieMask);
-    const targets = this.pick(compileMatch(fm.match), strict ? fm.priority : -1).filter((e) => cookie.test(e));
+    const targets = this.pick(c, strict ? fm.priority : -1).filter((e) => cookie.test(e));
     if (targets.length === 0) return { modified: [], removed: [] };
+    this.changed();
     const set = this.intern(fm.instructions);
     for (const e of targets) {
       set.refs++;
@@ -280,8 +306,8 @@ export class FlowTable {
     return { modified: targets, removed: [] };
   }
 
-  private delete(fm: FlowModRequest, strict: boolean, now: number): FlowModOutcome {
-    const targets = this.pick(compileMatch(fm.match), strict ? fm.priority : -1).filter(this.filter(fm));
+  private delete(fm: FlowModRequest, strict: boolean, now: number, c: CompiledMatch): FlowModOutcome {
+    const targets = this.pick(c, strict ? fm.priority : -1).filter(this.filter(fm));
     return { modified: [], removed: this.remove(targets, OFPRR.DELETE, now) };
   }
 
@@ -316,6 +342,7 @@ export class FlowTable {
       this.release(e);
       out.push({ entry: e, reason, at: now });
     }
+    if (out.length > 0) this.changed();
     return out;
   }
 
@@ -331,18 +358,35 @@ export class FlowTable {
     const w = this.scratch;
     w.pos = 0;
     encodeInstructions(list, w);
-    const key = w.buf.toString('latin1', 0, len);
-    let set = this.sets.get(key);
+    const b = w.buf;
+    let h = 0x811c9dc5 ^ len;
+    for (let i = 0; i < len; i++) h = Math.imul(h ^ b[i], 0x01000193);
+    const there = this.sets.get(h);
+    let set: InstructionSet | undefined;
+    if (there !== undefined) {
+      if (Array.isArray(there)) {
+        for (const x of there) if (sameBytes(x.bytes, b, len)) set = x;
+      } else if (sameBytes(there.bytes, b, len)) set = there;
+    }
     if (set === undefined) {
-      set = new InstructionSet(key, Object.freeze([...list]));
-      this.sets.set(key, set);
+      set = new InstructionSet(Buffer.from(b.subarray(0, len)), h, Object.freeze([...list]));
+      if (there === undefined) this.sets.set(h, set);
+      else if (Array.isArray(there)) there.push(set);
+      else this.sets.set(h, [there, set]);
     }
     set.refs++;
     return set;
   }
 
   private drop(set: InstructionSet): void {
-    if (--set.refs === 0) this.sets.delete(set.key);
+    if (--set.refs !== 0) return;
+    const there = this.sets.get(set.hash);
+    if (there === set) this.sets.delete(set.hash);
+    else if (Array.isArray(there)) {
+      const rest = there.filter((x) => x !== set);
+      if (rest.length === 1) this.sets.set(set.hash, rest[0]);
+      else this.sets.set(set.hash, rest);
+    }
   }
 
   /**
@@ -358,6 +402,35 @@ export class FlowTable {
     e.byteCount += bytes;
     e.lastUsed = now ?? this.clock.now();
     return e;
+  }
+
+  /**
+   * lookup(), and ORs into `acc` the mask bits the answer depends on (see
+   * Classifier.lookupTrace): how a megaflow cache learns its masks.
+   */
+  lookupTrace(key: Uint32Array, bytes: number, now: number, acc: Uint32Array): FlowEntry | undefined {
+    this.lookupCount++;
+    const e = this.cls.lookupTrace(key, acc);
+    if (e === undefined) return undefined;
+    this.matchedCount++;
+    e.packetCount++;
+    e.byteCount += bytes;
+    e.lastUsed = now;
+    return e;
+  }
+
+  /**
+   * Counts a packet as lookup() would have for a lookup whose answer is
+   * already known (a datapath cache hit): `e` is the entry it matched, or
+   * null for a miss. The caller guarantees `e` is still in this table.
+   */
+  credit(e: FlowEntry | null, bytes: number, now: number): void {
+    this.lookupCount++;
+    if (e === null) return;
+    this.matchedCount++;
+    e.packetCount++;
+    e.byteCount += bytes;
+    e.lastUsed = now;
   }
 
   /** The best entry for the key, without counting anything. */
@@ -394,7 +467,7 @@ export class FlowTable {
 
   /** The entries a flow-stats request selects (non-strict match, cookie, out_port, out_group). */
   select(sel: FlowSelector): FlowEntry[] {
-    return this.cls.covered(compileMatch(sel.match)).filter(this.filter(sel));
+    return this.cls.covered(compileMatchScratch(sel.match)).filter(this.filter(sel));
   }
 
   /** Totals over the entries an aggregate-stats request selects. */
@@ -411,7 +484,7 @@ export class FlowTable {
 
   /** The entry with exactly this match and priority. */
   find(match: Match, priority: number): FlowEntry | undefined {
-    return this.cls.find(compileMatch(match), priority);
+    return this.cls.find(compileMatchScratch(match), priority);
   }
 
   /** Every entry (a snapshot). */
@@ -443,5 +516,6 @@ export class FlowTable {
     this.cls.clear();
     this.timed.clear();
     this.sets.clear();
+    this.changed();
   }
 }

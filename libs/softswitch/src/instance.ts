@@ -58,7 +58,8 @@ import {
   OFPXMC,
   OXM_FIELDS,
 } from '@nicvisor/openflow';
-import { compileMatch } from './classifier.js';
+import { compileMatchScratch, copyCompiled } from './classifier.js';
+import { DEFAULT_FLOW_CACHE_SIZE, FlowCache, FlowCacheStats } from './flow-cache.js';
 import { Clock, splitDuration, SystemClock } from './clock.js';
 import { FlowEntry, FlowTable, RemovedFlow } from './flow-table.js';
 import { GroupTable } from './groups.js';
@@ -88,6 +89,12 @@ export interface InstanceOptions {
   clock?: Clock;
   /** Flow entries per table at most (OFPFMFC_TABLE_FULL beyond); default unlimited. */
   maxEntriesPerTable?: number;
+  /**
+   * The datapath flow cache (a megaflow cache, flow-cache.ts): true (the
+   * default) or a maximum number of megaflows; false looks every packet up
+   * in every table it visits. It changes speed only, never behaviour.
+   */
+  flowCache?: boolean | number;
 }
 
 /** ofp_port. */
@@ -183,6 +190,8 @@ export class SwitchInstance {
   private generationId: bigint | undefined;
   private readonly pipeline: Pipeline;
   private readonly env: ValidationEnv;
+  /** The datapath flow cache, null when off. */
+  private cache: FlowCache | null;
 
   constructor(opts: InstanceOptions) {
     this.datapathId = opts.datapathId;
@@ -190,7 +199,10 @@ export class SwitchInstance {
     const n = opts.nTables ?? DEFAULT_TABLES;
     if (!Number.isInteger(n) || n < 1 || n > OFPTT.MAX) throw new RangeError(`nTables ${n} is not in 1..254`);
     this.nTables = n;
-    this.tables = Array.from({ length: n }, (_, tableId) => new FlowTable(this.clock, { tableId, maxEntries: opts.maxEntriesPerTable }));
+    const fc = opts.flowCache ?? true;
+    this.cache = fc === false ? null : new FlowCache(fc === true ? DEFAULT_FLOW_CACHE_SIZE : fc);
+    const onChange = () => this.cache?.invalidate();
+    this.tables = Array.from({ length: n }, (_, tableId) => new FlowTable(this.clock, { tableId, maxEntries: opts.maxEntriesPerTable, onChange }));
     this.tableConfig = new Array<number>(n).fill(0);
     this.groups = new GroupTable(this.clock, {
       portLive: (port) => this.portLive(port),
@@ -215,7 +227,7 @@ export class SwitchInstance {
       floodPorts: (inPort) => this.floodPorts(inPort),
       packetIn: (pkt, reason, tableId, cookie) => this.packetIn(pkt, reason, tableId, cookie),
     };
-    this.pipeline = new Pipeline(host);
+    this.pipeline = new Pipeline(host, this.cache);
     for (const p of opts.ports) this.insertPort(p);
   }
 
@@ -232,13 +244,30 @@ export class SwitchInstance {
       port.rxDropped++;
       return;
     }
-    // The pipeline edits frames in place: the caller's buffer stays as it was.
-    const pkt = parsePacket(Buffer.from(frame), inPort);
+    // The pipeline edits frames in place: the packet copies the caller's buffer before its first edit.
+    const pkt = parsePacket(frame, inPort);
+    pkt.shared = true;
     if ((this.configFlags & OFPC_FRAG.MASK) === OFPC_FRAG.DROP && pkt.fragment) {
       port.rxDropped++;
       return;
     }
     this.pipeline.receive(pkt);
+  }
+
+  /** Turns the flow cache on (true, or its size in megaflows) or off (false), as InstanceOptions.flowCache; a new cache starts empty. */
+  setFlowCache(fc: boolean | number): void {
+    this.cache = fc === false ? null : new FlowCache(fc === true ? DEFAULT_FLOW_CACHE_SIZE : fc);
+    this.pipeline.cache = this.cache;
+  }
+
+  /** The flow cache's counters (undefined when the instance runs without one). */
+  flowCacheStats(): FlowCacheStats | undefined {
+    return this.cache?.stats();
+  }
+
+  /** Something a cached walk may depend on changed (groups, meters, ports, config): empties the flow cache. */
+  private invalidateCache(): void {
+    this.cache?.invalidate();
   }
 
   /** Frames leaving ports. Returns the unsubscribe function. */
@@ -401,6 +430,7 @@ export class SwitchInstance {
   /** Adds a port (PORT_STATUS ADD). */
   addPort(p: PortConfig): void {
     const desc = this.insertPort(p);
+    this.invalidateCache();
     this.portStatus(OFPPR.ADD, desc);
   }
 
@@ -409,6 +439,7 @@ export class SwitchInstance {
     const p = this.ports.get(portNo);
     if (p === undefined) return;
     this.ports.delete(portNo);
+    this.invalidateCache();
     this.portStatus(OFPPR.DELETE, p.desc);
   }
 
@@ -419,6 +450,7 @@ export class SwitchInstance {
     const was = p.desc.state;
     p.desc.state = down ? p.desc.state | OFPPS.LINK_DOWN : p.desc.state & ~OFPPS.LINK_DOWN;
     this.updateLive(p);
+    this.invalidateCache();
     if (p.desc.state !== was) this.portStatus(OFPPR.MODIFY, p.desc);
   }
 
@@ -534,7 +566,7 @@ export class SwitchInstance {
   /** @internal OFPMP_FLOW */
   flowStats(req: FlowStatsRequest): FlowStats[] {
     const tables = this.tablesOf(req.tableId);
-    compileMatch(req.match); // BAD_MATCH before anything
+    compileMatchScratch(req.match); // BAD_MATCH before anything
     const now = this.clock.now();
     const out: FlowStats[] = [];
     for (const t of tables) for (const e of t.select(req)) out.push(t.statsOf(e, now));
@@ -544,7 +576,7 @@ export class SwitchInstance {
   /** @internal OFPMP_AGGREGATE */
   aggregateStats(req: FlowStatsRequest): AggregateStats {
     const tables = this.tablesOf(req.tableId);
-    compileMatch(req.match);
+    compileMatchScratch(req.match);
     let packetCount = 0n;
     let byteCount = 0n;
     let flowCount = 0;
@@ -620,13 +652,20 @@ export class SwitchInstance {
     if (fm.tableId === OFPTT.ALL ? !isDelete : fm.tableId >= this.nTables) {
       throw new OfpError(OFPET.FLOW_MOD_FAILED, OFPFMFC.BAD_TABLE_ID, `table ${fm.tableId} (${this.nTables} tables)`);
     }
-    compileMatch(fm.match);
+    let c = compileMatchScratch(fm.match);
     if (!isDelete) validateInstructions(fm.instructions, fm.tableId, fm.match, this.env);
     const now = this.clock.now();
-    const tables = fm.tableId === OFPTT.ALL ? this.tables : [this.tables[fm.tableId]];
-    for (const t of tables) {
-      const outcome = t.apply(fm, now);
+    if (fm.tableId !== OFPTT.ALL) {
+      const t = this.tables[fm.tableId];
+      const outcome = t.apply(fm, now, c);
       if (outcome.removed.length > 0) this.flowsRemoved(t, outcome.removed);
+    } else {
+      // FLOW_REMOVED listeners may compile matches (a reentrant request) before the next table: keep a copy of our own.
+      c = copyCompiled(c);
+      for (const t of this.tables) {
+        const outcome = t.apply(fm, now, c);
+        if (outcome.removed.length > 0) this.flowsRemoved(t, outcome.removed);
+      }
     }
     if (!isDelete && fm.bufferId >>> 0 !== OFP_NO_BUFFER) {
       throw new OfpError(OFPET.BAD_REQUEST, OFPBRC.BUFFER_UNKNOWN, `no buffered packet ${fm.bufferId} (the NIC buffers none)`);
@@ -636,6 +675,7 @@ export class SwitchInstance {
   /** @internal GROUP_MOD (§6.5): deleting a group removes the flow entries forwarding to it. */
   groupMod(gm: GroupMod): void {
     const { deleted } = this.groups.apply(gm);
+    this.invalidateCache();
     const now = this.clock.now();
     for (const id of deleted) {
       for (const t of this.tables) {
@@ -648,6 +688,7 @@ export class SwitchInstance {
   /** @internal METER_MOD (§6.6): deleting a meter removes the flow entries using it. */
   meterMod(mm: MeterMod): void {
     const { deleted } = this.meters.apply(mm);
+    this.invalidateCache();
     if (deleted.length === 0) return;
     const gone = new Set(deleted);
     const now = this.clock.now();
@@ -672,6 +713,7 @@ export class SwitchInstance {
     p.desc.config = (p.desc.config & ~pm.mask) | (pm.config & pm.mask);
     if (pm.advertise !== 0) p.desc.advertised = pm.advertise;
     this.updateLive(p);
+    this.invalidateCache();
     if (p.desc.config !== before.config || p.desc.state !== before.state || p.desc.advertised !== before.advertised) this.portStatus(OFPPR.MODIFY, p.desc);
   }
 
@@ -690,6 +732,7 @@ export class SwitchInstance {
     }
     this.configFlags = flags;
     this.missSendLen = missSendLen;
+    this.invalidateCache();
   }
 
   /** @internal PACKET_OUT (§7.3.7). */

@@ -64,6 +64,11 @@ function allocKey(): Uint32Array {
  */
 export class ParsedPacket {
   frame: Buffer;
+  /**
+   * `frame` is not the packet's own (a received frame is the caller's):
+   * whoever edits it first replaces it with a copy. Set by the receiver.
+   */
+  shared: boolean;
   readonly key: Uint32Array;
   /** Offset of the outermost VLAN tag (its TPID; the TCI is at +2). */
   vlanOff: number;
@@ -97,6 +102,7 @@ export class ParsedPacket {
 
   constructor(frame: Buffer, inPort: number) {
     this.frame = frame;
+    this.shared = false;
     this.key = allocKey();
     this.vlanOff = -1;
     this.typeOff = -1;

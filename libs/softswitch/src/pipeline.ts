@@ -37,6 +37,7 @@ import { actionSetRank, applyHeaderAction, validateHeaderAction } from './header
 import { W } from './key.js';
 import { MeterTable, remarkDscp } from './meters.js';
 import { clonePacket, L3, ParsedPacket } from './packet.js';
+import type { FlowCache } from './flow-cache.js';
 
 /** What the pipeline needs of its instance. */
 export interface PipelineHost {
@@ -62,6 +63,8 @@ const NO_COOKIE = 0xffffffffffffffffn;
 interface Program {
   readonly meterId: number;
   readonly apply: readonly Action[] | null;
+  /** The apply-actions may change the packet's headers (and key): a later lookup's key is then not the walk's own. */
+  readonly applyModifies: boolean;
   readonly clear: boolean;
   readonly write: readonly Action[] | null;
   /** Write-metadata as 32-bit halves: value high/low, mask high/low. */
@@ -108,9 +111,25 @@ function programOf(list: readonly Instruction[]): Program {
         break;
     }
   }
-  p = { meterId, apply, clear, write, metadata, gotoTable };
+  const applyModifies =
+    apply !== null && apply.some((a) => a.type !== OFPAT.OUTPUT && a.type !== OFPAT.GROUP && a.type !== OFPAT.SET_QUEUE && a.type !== OFPAT.EXPERIMENTER);
+  p = { meterId, apply, applyModifies, clear, write, metadata, gotoTable };
   PROGRAMS.set(list, p);
   return p;
+}
+
+/** The program of a flow entry, memoised on its (shared) instruction set. */
+function programOfEntry(e: FlowEntry): Program {
+  const set = e.set;
+  let p = set.program as Program | undefined;
+  if (p === undefined) set.program = p = programOf(set.list);
+  return p;
+}
+
+/** Makes the packet's frame its own before a header action edits it (a received frame is the caller's until then). */
+function own(pkt: ParsedPacket): void {
+  pkt.frame = Buffer.from(pkt.frame);
+  pkt.shared = false;
 }
 
 /**
@@ -156,12 +175,40 @@ interface Run {
 /** One set-field ip_dscp action per DSCP value, for DSCP_REMARK bands (the action's plan is cached per object). */
 const DSCP_ACTIONS: Action[] = Array.from({ length: 64 }, (_, v) => ({ type: OFPAT.SET_FIELD, field: { field: 'ip_dscp', value: v } }));
 
+const NO_STEPS: readonly (FlowEntry | null)[] = [];
+
 export class Pipeline {
-  constructor(private readonly host: PipelineHost) {}
+  constructor(
+    private readonly host: PipelineHost,
+    /** The instance's datapath flow cache, or null to look every packet up in every table. */
+    public cache: FlowCache | null = null,
+  ) {}
 
   /** A packet that arrived on a port: the pipeline from table 0. */
   receive(pkt: ParsedPacket): void {
-    this.fromTable(pkt, 0, { tableId: 0, entry: null, packetOut: false });
+    const run: Run = { tableId: 0, entry: null, packetOut: false };
+    const cache = this.cache;
+    if (cache === null) {
+      this.fromTable(pkt, 0, run, NO_STEPS, null);
+      return;
+    }
+    const mf = cache.lookup(pkt.key);
+    if (mf !== undefined) {
+      this.fromTable(pkt, 0, run, mf.steps, null);
+      return;
+    }
+    if (cache.recording) {
+      // A packet sent into the instance while another one's walk is being recorded (a transmit listener looping back).
+      this.fromTable(pkt, 0, run, NO_STEPS, null);
+      return;
+    }
+    const steps: (FlowEntry | null)[] = [];
+    cache.begin(pkt.key);
+    try {
+      this.fromTable(pkt, 0, run, NO_STEPS, steps);
+    } finally {
+      cache.end(steps);
+    }
   }
 
   /** A PACKET_OUT's packet through its action list (validated by the caller). */
@@ -169,22 +216,47 @@ export class Pipeline {
     this.runList(pkt, actions, { tableId: NO_TABLE, entry: null, packetOut: true }, 0);
   }
 
-  private fromTable(pkt: ParsedPacket, first: number, outer: Run): void {
+  /**
+   * The walk through the tables from `first`. `replay`: the entries a cached
+   * walk matched, taken (and counted) instead of looking the first tables up
+   * while the cache has not changed since; `record`: where to record this
+   * walk's entries for the cache (while its key is the packet's own).
+   */
+  private fromTable(pkt: ParsedPacket, first: number, outer: Run, replay: readonly (FlowEntry | null)[], record: (FlowEntry | null)[] | null): void {
     const host = this.host;
+    const cache = this.cache;
+    const gen = cache === null ? 0 : cache.generation;
     const now = host.clock.now();
+    const bytes = pkt.frame.length;
     const run: Run = { tableId: first, entry: null, packetOut: outer.packetOut };
     let set: ActionSet | null = null;
     let tableId = first;
+    let step = 0;
     for (;;) {
       const table = host.tables[tableId];
       if (table === undefined) return;
       run.tableId = tableId;
-      const entry = table.lookup(pkt.key, pkt.frame.length, now);
-      if (entry === undefined) return; // table miss without a table-miss entry: drop (§5.4)
+      let entry: FlowEntry | null | undefined;
+      if (step < replay.length && cache!.generation === gen) {
+        entry = replay[step];
+        table.credit(entry, bytes, now);
+      } else if (record !== null && cache!.generation === gen) {
+        entry = table.lookupTrace(pkt.key, bytes, now, cache!.mask) ?? null;
+        record.push(entry);
+      } else entry = table.lookup(pkt.key, bytes, now);
+      step++;
+      if (entry === undefined || entry === null) return; // table miss without a table-miss entry: drop (§5.4)
       run.entry = entry;
-      const prog = programOf(entry.instructions);
-      if (prog.meterId !== 0 && !this.meter(pkt, prog.meterId, now)) return;
-      if (prog.apply !== null && !this.runList(pkt, prog.apply, run, 0)) return;
+      const prog = programOfEntry(entry);
+      if (prog.meterId !== 0) {
+        // A DSCP-remark band changes the key by the meter's state, not by the walk's: stop recording.
+        record = null;
+        if (!this.meter(pkt, prog.meterId, now)) return;
+      }
+      if (prog.apply !== null) {
+        if (prog.applyModifies) record = null;
+        if (!this.runList(pkt, prog.apply, run, 0)) return;
+      }
       if (prog.clear && set !== null) set.clear();
       if (prog.write !== null) (set ??= new ActionSet()).write(prog.write);
       if (prog.metadata !== null) {
@@ -209,7 +281,10 @@ export class Pipeline {
     if (band.type === OFPMBT.DSCP_REMARK && (pkt.l3Type === L3.IPV4 || pkt.l3Type === L3.IPV6)) {
       const dscp = pkt.key[W.ip_dscp];
       const remarked = remarkDscp(dscp, band.precLevel);
-      if (remarked !== dscp) applyHeaderAction(pkt, DSCP_ACTIONS[remarked]);
+      if (remarked !== dscp) {
+        if (pkt.shared) own(pkt);
+        applyHeaderAction(pkt, DSCP_ACTIONS[remarked]);
+      }
     }
     return true;
   }
@@ -234,6 +309,7 @@ export class Pipeline {
         case OFPAT.EXPERIMENTER:
           break; // no queues: every packet takes the port's one queue
         default: {
+          if (pkt.shared) own(pkt);
           const r = applyHeaderAction(pkt, a);
           if (r.invalidTtl) {
             if (this.host.invalidTtlToController) this.packetIn(pkt, OFPR.INVALID_TTL, run);
@@ -283,7 +359,7 @@ export class Pipeline {
         if (inPort !== OFPP.LOCAL) host.transmit(OFPP.LOCAL, Buffer.from(pkt.frame));
         return;
       case OFPP.TABLE:
-        if (run.packetOut) this.fromTable(clonePacket(pkt), 0, run);
+        if (run.packetOut) this.fromTable(clonePacket(pkt), 0, run, NO_STEPS, null);
         return;
       default:
         return; // NORMAL, ANY: refused when the actions were validated
@@ -417,7 +493,10 @@ function trackAction(known: Known, a: Action): void {
  * types, values and prerequisites. Throws OfpError(OFPET_BAD_ACTION, ...).
  */
 export function validateActions(actions: readonly Action[], env: ValidationEnv, ctx: ActionContext = {}): void {
-  const known = knownOf(ctx.match);
+  // What the match makes known matters only to a set-field: without one, nothing to track.
+  let setField = false;
+  for (let i = 0; i < actions.length && !setField; i++) setField = actions[i].type === OFPAT.SET_FIELD;
+  const known = setField ? knownOf(ctx.match) : null;
   for (const a of actions) {
     switch (a.type) {
       case OFPAT.OUTPUT: {
@@ -463,10 +542,17 @@ export function validateActions(actions: readonly Action[], env: ValidationEnv, 
  * Throws OfpError (OFPET_BAD_INSTRUCTION, OFPET_BAD_ACTION, OFPET_METER_MOD_FAILED).
  */
 export function validateInstructions(list: readonly Instruction[], tableId: number, match: Match, env: ValidationEnv): void {
-  const seen = new Set<number>();
+  // Types seen: a bit per standard type (1..6), a set for any other (only to report it twice, as before).
+  let seenBits = 0;
+  let seen: Set<number> | null = null;
   for (const ins of list) {
-    if (seen.has(ins.type)) throw new OfpError(OFPET.BAD_INSTRUCTION, OFPBIC.UNSUP_INST, `instruction type ${ins.type} appears twice`);
-    seen.add(ins.type);
+    const t = ins.type;
+    const standard = t >= 0 && t < 31;
+    if (standard ? (seenBits & (1 << t)) !== 0 : seen !== null && seen.has(t)) {
+      throw new OfpError(OFPET.BAD_INSTRUCTION, OFPBIC.UNSUP_INST, `instruction type ${t} appears twice`);
+    }
+    if (standard) seenBits |= 1 << t;
+    else (seen ??= new Set<number>()).add(t);
     switch (ins.type) {
       case OFPIT.GOTO_TABLE:
         if (ins.tableId <= tableId || ins.tableId >= env.nTables) {
