@@ -1,0 +1,105 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Migration, MIGRATIONS, migrate, SCHEMA_VERSION, schemaVersion } from './migrations.js';
+import { DB_FILE, Store } from './store.js';
+
+let dir: string;
+let file: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'nicvisor-migrations-'));
+  file = join(dir, DB_FILE);
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const tables = (db: Database.Database) =>
+  db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").pluck().all();
+
+describe('migrations', () => {
+  it('a new database gets every migration, in WAL mode', () => {
+    const s = Store.open(file);
+    expect(s.schemaVersion).toBe(SCHEMA_VERSION);
+    expect(SCHEMA_VERSION).toBe(MIGRATIONS.length);
+    expect(tables(s.db)).toEqual(['audit', 'instance_ports', 'instances', 'shadow_flows', 'shadow_groups', 'shadow_meters', 'tenants']);
+    expect(s.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    s.close();
+  });
+
+  it('opens a v1 database made by the earlier migration list, applies v2 and keeps the data', () => {
+    // A database as the first release wrote it: only migration 1.
+    const old = new Database(file);
+    old.pragma('journal_mode = WAL');
+    expect(migrate(old, MIGRATIONS.slice(0, 1))).toEqual({ from: 0, to: 1 });
+    expect(tables(old)).not.toContain('audit');
+    old.prepare('INSERT INTO tenants (id, created_at) VALUES (?, ?)').run('acme', 1);
+    old
+      .prepare(
+        `INSERT INTO instances (vnf, tenant, nic, datapath_id, ports, tables, quotas, channel_mode, channel_target, endpoint_port,
+           request, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run('fw1', 'acme', 'embedded', '0000000000000abc', '[1,2]', '{"operator":[0],"tenant":[1],"virtual":true}', '{"flows":9}', 'listen', null, 16653, '{"vnf":"fw1"}', 1, 2);
+    old.prepare('INSERT INTO instance_ports (nic, port, vnf) VALUES (?, ?, ?), (?, ?, ?)').run('embedded', 1, 'fw1', 'embedded', 2, 'fw1');
+    old.prepare('INSERT INTO shadow_flows VALUES (?, ?, ?, ?, ?, ?, ?)').run('fw1', 0, 1, Buffer.from([0x80, 0, 0, 4, 0, 0, 0, 1]), 'operator', -1, Buffer.from('fm'));
+    old.close();
+
+    const s = Store.open(file);
+    expect(s.schemaVersion).toBe(2);
+    expect(s.instances.get('fw1')).toEqual({
+      vnf: 'fw1',
+      tenant: 'acme',
+      nic: 'embedded',
+      datapathId: '0000000000000abc',
+      ports: [1, 2],
+      tables: { operator: [0], tenant: [1], virtual: true },
+      quotas: { flows: 9 },
+      channel: { mode: 'listen', endpointPort: 16653 },
+      request: { vnf: 'fw1' },
+      createdAt: 1,
+      updatedAt: 2,
+    });
+    expect(s.shadow.flowsOf('fw1')).toEqual([
+      { vnf: 'fw1', tableId: 0, priority: 1, match: Buffer.from([0x80, 0, 0, 4, 0, 0, 0, 1]), owner: 'operator', cookie: 0xffffffffffffffffn, flowMod: Buffer.from('fm') },
+    ]);
+    // The new migration's table works, and its entries can name the old instances.
+    s.audit.append({ actor: 'orchestrator', vnf: 'fw1', action: 'instance.get', result: 'ok' });
+    expect(s.audit.query({ tenant: 'acme' })).toHaveLength(1);
+    s.close();
+  });
+
+  it('applies nothing to an up-to-date database', () => {
+    Store.open(file).close();
+    const db = new Database(file);
+    expect(migrate(db)).toEqual({ from: SCHEMA_VERSION, to: SCHEMA_VERSION });
+    db.close();
+  });
+
+  it('rolls a failing migration back whole, leaving the version before it', () => {
+    const db = new Database(file);
+    migrate(db);
+    const broken: Migration = {
+      version: SCHEMA_VERSION + 1,
+      description: 'fails half-way',
+      up(d) {
+        d.exec('CREATE TABLE half_done (x INTEGER)');
+        throw new Error('boom');
+      },
+    };
+    expect(() => migrate(db, [...MIGRATIONS, broken])).toThrow('boom');
+    expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
+    expect(tables(db)).not.toContain('half_done');
+    db.close();
+  });
+
+  it('refuses a database newer than the code, and a list with gaps', () => {
+    const db = new Database(file);
+    migrate(db);
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    expect(() => Store.open(file)).toThrow(/newer/);
+    const mem = new Database(':memory:');
+    expect(() => migrate(mem, [MIGRATIONS[1]])).toThrow(/expected 1/);
+    expect(schemaVersion(mem)).toBe(0);
+    mem.close();
+  });
+});

@@ -1,0 +1,144 @@
+/**
+ * The schema, as an ordered list of migrations. A database records the last
+ * one applied in `PRAGMA user_version`; opening it applies the newer ones in
+ * order, each in its own transaction together with the version bump, so a
+ * failing migration leaves the database exactly at the version before it.
+ *
+ * Never edit a migration that has shipped: append a new one.
+ */
+import type { Database } from 'better-sqlite3';
+
+export interface Migration {
+  /** 1, 2, 3, … in order, no gaps. */
+  version: number;
+  description: string;
+  up(db: Database): void;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'tenants, instances and their ports, shadow flows / groups / meters',
+    up(db) {
+      db.exec(`
+        CREATE TABLE tenants (
+          id          TEXT PRIMARY KEY,
+          created_at  INTEGER NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE instances (
+          vnf             TEXT PRIMARY KEY,
+          tenant          TEXT NOT NULL REFERENCES tenants(id),
+          nic             TEXT NOT NULL,
+          datapath_id     TEXT NOT NULL UNIQUE CHECK (length(datapath_id) = 16),
+          ports           TEXT NOT NULL,   -- JSON array, in the order given
+          tables          TEXT NOT NULL,   -- JSON {operator:[…], tenant:[…], virtual}
+          quotas          TEXT NOT NULL,   -- JSON object
+          channel_mode    TEXT NOT NULL CHECK (channel_mode IN ('listen', 'connect')),
+          channel_target  TEXT,
+          endpoint_port   INTEGER UNIQUE,
+          request         TEXT NOT NULL,   -- JSON: the create request body
+          created_at      INTEGER NOT NULL,
+          updated_at      INTEGER NOT NULL
+        );
+        CREATE INDEX instances_tenant ON instances(tenant);
+
+        -- One row per attached NIC port: the primary key makes a port belong to one vNF.
+        CREATE TABLE instance_ports (
+          nic   TEXT NOT NULL,
+          port  INTEGER NOT NULL,
+          vnf   TEXT NOT NULL REFERENCES instances(vnf) ON DELETE CASCADE,
+          PRIMARY KEY (nic, port)
+        ) WITHOUT ROWID;
+        CREATE INDEX instance_ports_vnf ON instance_ports(vnf);
+
+        -- Shadow tables. No foreign key to instances: batched writes never fail on
+        -- ordering, and deleting an instance deletes its rows explicitly.
+        CREATE TABLE shadow_flows (
+          vnf       TEXT NOT NULL,
+          table_id  INTEGER NOT NULL,
+          priority  INTEGER NOT NULL,
+          match     BLOB NOT NULL,      -- canonical OXM TLVs
+          owner     TEXT NOT NULL,
+          cookie    INTEGER NOT NULL,   -- 64 bits, stored signed
+          flow_mod  BLOB NOT NULL,      -- encoded OFPT_FLOW_MOD (ADD)
+          PRIMARY KEY (vnf, table_id, priority DESC, match)  -- the order flowsOf lists them in
+        ) WITHOUT ROWID;
+
+        CREATE TABLE shadow_groups (
+          vnf        TEXT NOT NULL,
+          group_id   INTEGER NOT NULL,
+          owner      TEXT NOT NULL,
+          group_mod  BLOB NOT NULL,     -- encoded OFPT_GROUP_MOD (ADD)
+          PRIMARY KEY (vnf, group_id)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE shadow_meters (
+          vnf        TEXT NOT NULL,
+          meter_id   INTEGER NOT NULL,
+          owner      TEXT NOT NULL,
+          meter_mod  BLOB NOT NULL,     -- encoded OFPT_METER_MOD (ADD)
+          PRIMARY KEY (vnf, meter_id)
+        ) WITHOUT ROWID;
+      `);
+    },
+  },
+  {
+    version: 2,
+    description: 'append-only audit log',
+    up(db) {
+      db.exec(`
+        CREATE TABLE audit (
+          id          INTEGER PRIMARY KEY,  -- rows are never deleted, so ids only grow
+          time        INTEGER NOT NULL,
+          actor       TEXT NOT NULL,
+          tenant      TEXT,
+          vnf         TEXT,
+          action      TEXT NOT NULL,
+          detail      TEXT,               -- JSON
+          result      TEXT NOT NULL CHECK (result IN ('ok', 'denied', 'error')),
+          error_type  TEXT,
+          error_code  TEXT
+        );
+        CREATE INDEX audit_vnf ON audit(vnf, id);
+        CREATE INDEX audit_tenant ON audit(tenant, id);
+        CREATE INDEX audit_time ON audit(time);
+        CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+          BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+          BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+      `);
+    },
+  },
+];
+
+/** The schema version this code writes. */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
+
+export function schemaVersion(db: Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/**
+ * Brings `db` up to the last of `migrations`. Returns the versions before and
+ * after. Throws if the database is newer than the list (written by a later
+ * nicvisor) or the list is not numbered 1, 2, 3, …; a migration that throws
+ * is rolled back and the error rethrown.
+ */
+export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): { from: number; to: number } {
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) throw new Error(`migration ${i} has version ${m.version}, expected ${i + 1}`);
+  });
+  const from = schemaVersion(db);
+  const latest = migrations.length;
+  if (from > latest) {
+    throw new Error(`database schema version ${from} is newer than this nicvisor's (${latest})`);
+  }
+  for (const m of migrations.slice(from)) {
+    db.transaction(() => {
+      m.up(db);
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+  }
+  return { from, to: Math.max(from, latest) };
+}

@@ -1,0 +1,861 @@
+/**
+ * nicvisor's persistence: one embedded SQLite database (better-sqlite3,
+ * synchronous), WAL mode, versioned schema (migrations.ts).
+ *
+ * Two kinds of writes:
+ * - **Immediate** — tenants and instances: rare, and their callers need the
+ *   outcome (conflicts), so each runs in its own transaction at once.
+ * - **Queued** — shadow entries and audit entries, the hot path: each call
+ *   only appends to an in-memory queue; `flush()` writes the whole queue in
+ *   one transaction (the controller flushes at every barrier and on a short
+ *   timer). The queue is also flushed when it reaches `maxPending` operations,
+ *   by the optional `flushIntervalMs` timer, before any immediate write (so
+ *   writes land in the order they were made), before any read of shadow or
+ *   audit data (so reads see every write made before them), and by `close()`.
+ *
+ * A failed flush rolls back, keeps the queue and rethrows: nothing is lost
+ * while the cause (e.g. a full disk) lasts; `discardPending()` drops it.
+ *
+ * The store does not check that a shadow or audit write names an existing
+ * instance (the controller owns that invariant); deleting an instance deletes
+ * its shadow entries, never its audit entries.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { canonicalJson, toJson } from './json.js';
+import { MIGRATIONS, migrate, schemaVersion } from './migrations.js';
+import {
+  AuditEntry,
+  AuditQuery,
+  AuditRecord,
+  AuditResult,
+  ChannelConfig,
+  InstanceCounts,
+  InstancePatch,
+  InstanceRecord,
+  NewInstance,
+  Principal,
+  ShadowCounts,
+  ShadowFlow,
+  ShadowGroup,
+  ShadowMeter,
+  StoreConflictError,
+  StoreInputError,
+  TenantRecord,
+} from './types.js';
+
+/** The database file inside a data directory. */
+export const DB_FILE = 'nicvisor.db';
+
+export interface StoreOptions {
+  /** Flush as soon as this many operations are queued (default 10,000). */
+  maxPending?: number;
+  /** Also flush every this many milliseconds when something is queued (default 0: no timer). */
+  flushIntervalMs?: number;
+  /** Called with the error of a timer-driven flush (default: process.emitWarning). */
+  onFlushError?: (err: unknown) => void;
+  /** The clock for created/updated/audit times (default Date.now). */
+  now?: () => number;
+}
+
+/** `NICVISOR_DATA_DIR`, or `./data`, as an absolute path. */
+export function resolveDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.NICVISOR_DATA_DIR || './data');
+}
+
+/** A datapath id as the store keeps it: 16 lower-case hex digits. */
+export function formatDatapathId(dpid: bigint | number): string {
+  const n = BigInt(dpid);
+  if (n < 0n || n > 0xffffffffffffffffn) throw new StoreInputError(`datapath id ${dpid} is not a 64-bit unsigned value`);
+  return n.toString(16).padStart(16, '0');
+}
+
+// Queued operations, stored flat in one array: the op code, then its arguments.
+const OP_FLOW_UPSERT = 1; // vnf, table, priority, match, owner, cookie (signed), flowMod
+const OP_FLOW_REMOVE = 2; // vnf, table, priority, match
+const OP_GROUP_UPSERT = 3; // vnf, groupId, owner, groupMod
+const OP_GROUP_REMOVE = 4; // vnf, groupId
+const OP_METER_UPSERT = 5; // vnf, meterId, owner, meterMod
+const OP_METER_REMOVE = 6; // vnf, meterId
+const OP_CLEAR = 7; // vnf
+const OP_AUDIT = 8; // time, actor, tenant, vnf, action, detail, result, errorType, errorCode
+
+const AUDIT_RESULTS: ReadonlySet<string> = new Set<AuditResult>(['ok', 'denied', 'error']);
+const DPID = /^[0-9a-f]{16}$/;
+const U32 = 0xffffffff;
+
+type Stmt = Database.Statement<unknown[], unknown>;
+
+interface InstanceRow {
+  vnf: string;
+  tenant: string;
+  nic: string;
+  datapath_id: string;
+  ports: string;
+  tables: string;
+  quotas: string;
+  channel_mode: 'listen' | 'connect';
+  channel_target: string | null;
+  endpoint_port: number | null;
+  request: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A shadow_flows row as FLOW_COLUMNS selects it, in raw (array) mode. */
+type FlowRow = [tableId: number, priority: number, match: Buffer, owner: string, cookieHex: string, flowMod: Buffer];
+
+const FLOW_COLUMNS = "table_id, priority, match, owner, printf('%016x', cookie), flow_mod";
+
+interface AuditRow {
+  id: number;
+  time: number;
+  actor: string;
+  tenant: string | null;
+  vnf: string | null;
+  action: string;
+  detail: string | null;
+  result: AuditResult;
+  error_type: string | null;
+  error_code: string | null;
+}
+
+function isU32(n: unknown): n is number {
+  return Number.isInteger(n) && (n as number) >= 0 && (n as number) <= U32;
+}
+
+function requireName(what: string, v: unknown): string {
+  if (typeof v !== 'string' || v.length === 0) throw new StoreInputError(`${what} must be a non-empty string`);
+  return v;
+}
+
+function checkPorts(ports: unknown): number[] {
+  if (!Array.isArray(ports) || !ports.every(isU32)) throw new StoreInputError('ports must be an array of 32-bit port numbers');
+  if (new Set(ports).size !== ports.length) throw new StoreInputError('ports must not repeat');
+  return ports;
+}
+
+function checkChannel(c: ChannelConfig): void {
+  if (c === null || typeof c !== 'object' || (c.mode !== 'listen' && c.mode !== 'connect')) {
+    throw new StoreInputError("channel.mode must be 'listen' or 'connect'");
+  }
+  if (c.endpointPort !== undefined && (!Number.isInteger(c.endpointPort) || c.endpointPort < 0 || c.endpointPort > 0xffff)) {
+    throw new StoreInputError('channel.endpointPort must be a TCP port number');
+  }
+}
+
+function timeOf(what: string, t: number | Date | string): number {
+  const ms = typeof t === 'number' ? t : typeof t === 'string' ? Date.parse(t) : t.getTime();
+  if (!Number.isFinite(ms)) throw new StoreInputError(`${what}: ${String(t)} is not a time`);
+  return ms;
+}
+
+function rowToInstance(r: InstanceRow): InstanceRecord {
+  const channel: ChannelConfig = { mode: r.channel_mode };
+  if (r.channel_target !== null) channel.target = r.channel_target;
+  if (r.endpoint_port !== null) channel.endpointPort = r.endpoint_port;
+  return {
+    vnf: r.vnf,
+    tenant: r.tenant,
+    nic: r.nic,
+    datapathId: r.datapath_id,
+    ports: JSON.parse(r.ports) as number[],
+    tables: JSON.parse(r.tables) as InstanceRecord['tables'],
+    quotas: JSON.parse(r.quotas) as InstanceRecord['quotas'],
+    channel,
+    request: JSON.parse(r.request) as unknown,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function rowToAudit(r: AuditRow): AuditRecord {
+  return {
+    id: r.id,
+    time: r.time,
+    actor: r.actor,
+    tenant: r.tenant,
+    vnf: r.vnf,
+    action: r.action,
+    detail: r.detail === null ? null : (JSON.parse(r.detail) as unknown),
+    result: r.result,
+    errorType: r.error_type,
+    errorCode: r.error_code,
+  };
+}
+
+export class Store {
+  /** Tenants (immediate writes). */
+  readonly tenants: TenantRepository;
+  /** Instances (immediate writes). */
+  readonly instances: InstanceRepository;
+  /** Shadow flows, groups and meters (queued writes). */
+  readonly shadow: ShadowRepository;
+  /** The append-only audit log (queued writes). */
+  readonly audit: AuditRepository;
+
+  /** @internal */ readonly db: Database.Database;
+  /** @internal */ readonly now: () => number;
+  private queue: unknown[] = [];
+  private ops = 0;
+  private readonly maxPending: number;
+  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly stmts = new Map<string, Stmt>();
+  private readonly writeBatch: (q: unknown[]) => void;
+  private closed = false;
+
+  private constructor(
+    db: Database.Database,
+    /** The database file, or ':memory:'. */
+    readonly path: string,
+    options: StoreOptions,
+  ) {
+    this.db = db;
+    this.now = options.now ?? Date.now;
+    this.maxPending = Math.max(1, options.maxPending ?? 10_000);
+    this.tenants = new TenantRepository(this);
+    this.instances = new InstanceRepository(this);
+    this.shadow = new ShadowRepository(this);
+    this.audit = new AuditRepository(this);
+    this.writeBatch = this.compileBatchWriter();
+    const every = options.flushIntervalMs ?? 0;
+    if (every > 0) {
+      const onError = options.onFlushError ?? ((err: unknown) => process.emitWarning(`nicvisor store flush failed: ${String(err)}`));
+      this.timer = setInterval(() => {
+        try {
+          this.flush();
+        } catch (err) {
+          onError(err);
+        }
+      }, every);
+      this.timer.unref();
+    }
+  }
+
+  /**
+   * Opens (creating if needed) the database at `path` (a file, or ':memory:'),
+   * sets WAL mode and brings the schema up to date.
+   */
+  static open(path: string, options: StoreOptions = {}): Store {
+    const db = new Database(path);
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
+      // 64 MiB of page cache: the shadow of a few hundred thousand flows stays in memory.
+      db.pragma('cache_size = -65536');
+      migrate(db, MIGRATIONS);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    return new Store(db, path, options);
+  }
+
+  /** Opens `<dir>/nicvisor.db`, creating the directory; `dir` defaults to `resolveDataDir()`. */
+  static openDataDir(dir: string = resolveDataDir(), options: StoreOptions = {}): Store {
+    mkdirSync(dir, { recursive: true });
+    return Store.open(join(dir, DB_FILE), options);
+  }
+
+  /** The schema version of the open database (`PRAGMA user_version`). */
+  get schemaVersion(): number {
+    return schemaVersion(this.db);
+  }
+
+  /** Number of queued operations not yet flushed. */
+  get pending(): number {
+    return this.ops;
+  }
+
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+
+  /** Writes every queued operation in one transaction; returns how many. */
+  flush(): number {
+    if (this.ops === 0) return 0;
+    const n = this.ops;
+    this.writeBatch(this.queue);
+    this.queue = [];
+    this.ops = 0;
+    return n;
+  }
+
+  /** Drops every queued operation without writing it; returns how many. */
+  discardPending(): number {
+    const n = this.ops;
+    this.queue = [];
+    this.ops = 0;
+    return n;
+  }
+
+  /** Flushes, then closes the database. Closing twice is a no-op. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    try {
+      this.flush();
+    } finally {
+      this.db.close();
+    }
+  }
+
+  /** @internal A prepared statement, cached by its text. */
+  stmt(sql: string): Stmt {
+    let s = this.stmts.get(sql);
+    if (s === undefined) {
+      s = this.db.prepare(sql);
+      this.stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  /** @internal Runs `fn` in one immediate transaction, after flushing the queue. */
+  write<T>(fn: () => T): T {
+    this.flush();
+    return this.db.transaction(fn).immediate();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error('the store is closed');
+  }
+
+  // Queued operations live flat in one array (op code, then its arguments),
+  // so queueing allocates nothing per operation.
+
+  /** @internal */
+  enqueue1(op: number, a: unknown): void {
+    this.checkOpen();
+    this.queue.push(op, a);
+    if (++this.ops >= this.maxPending) this.flush();
+  }
+
+  /** @internal */
+  enqueue2(op: number, a: unknown, b: unknown): void {
+    this.checkOpen();
+    this.queue.push(op, a, b);
+    if (++this.ops >= this.maxPending) this.flush();
+  }
+
+  /** @internal */
+  enqueue4(op: number, a: unknown, b: unknown, c: unknown, d: unknown): void {
+    this.checkOpen();
+    this.queue.push(op, a, b, c, d);
+    if (++this.ops >= this.maxPending) this.flush();
+  }
+
+  /** @internal */
+  enqueueN(args: unknown[]): void {
+    this.checkOpen();
+    for (let i = 0; i < args.length; i++) this.queue.push(args[i]);
+    if (++this.ops >= this.maxPending) this.flush();
+  }
+
+  /** @internal */
+  enqueue7(op: number, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown, g: unknown): void {
+    this.checkOpen();
+    this.queue.push(op, a, b, c, d, e, f, g);
+    if (++this.ops >= this.maxPending) this.flush();
+  }
+
+  private compileBatchWriter(): (q: unknown[]) => void {
+    const flowUpsert = this.stmt(
+      'INSERT OR REPLACE INTO shadow_flows (vnf, table_id, priority, match, owner, cookie, flow_mod) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    const flowRemove = this.stmt('DELETE FROM shadow_flows WHERE vnf = ? AND table_id = ? AND priority = ? AND match = ?');
+    const groupUpsert = this.stmt(
+      'INSERT OR REPLACE INTO shadow_groups (vnf, group_id, owner, group_mod) VALUES (?, ?, ?, ?)',
+    );
+    const groupRemove = this.stmt('DELETE FROM shadow_groups WHERE vnf = ? AND group_id = ?');
+    const meterUpsert = this.stmt(
+      'INSERT OR REPLACE INTO shadow_meters (vnf, meter_id, owner, meter_mod) VALUES (?, ?, ?, ?)',
+    );
+    const meterRemove = this.stmt('DELETE FROM shadow_meters WHERE vnf = ? AND meter_id = ?');
+    const clearFlows = this.stmt('DELETE FROM shadow_flows WHERE vnf = ?');
+    const clearGroups = this.stmt('DELETE FROM shadow_groups WHERE vnf = ?');
+    const clearMeters = this.stmt('DELETE FROM shadow_meters WHERE vnf = ?');
+    const audit = this.stmt(
+      `INSERT INTO audit (time, actor, tenant, vnf, action, detail, result, error_type, error_code)
+       VALUES (?, ?, COALESCE(?, (SELECT tenant FROM instances WHERE vnf = ?)), ?, ?, ?, ?, ?, ?)`,
+    );
+    const run = (q: unknown[]): void => {
+      let i = 0;
+      const n = q.length;
+      while (i < n) {
+        switch (q[i]) {
+          case OP_FLOW_UPSERT:
+            flowUpsert.run(q[i + 1], q[i + 2], q[i + 3], q[i + 4], q[i + 5], q[i + 6], q[i + 7]);
+            i += 8;
+            break;
+          case OP_FLOW_REMOVE:
+            flowRemove.run(q[i + 1], q[i + 2], q[i + 3], q[i + 4]);
+            i += 5;
+            break;
+          case OP_GROUP_UPSERT:
+            groupUpsert.run(q[i + 1], q[i + 2], q[i + 3], q[i + 4]);
+            i += 5;
+            break;
+          case OP_GROUP_REMOVE:
+            groupRemove.run(q[i + 1], q[i + 2]);
+            i += 3;
+            break;
+          case OP_METER_UPSERT:
+            meterUpsert.run(q[i + 1], q[i + 2], q[i + 3], q[i + 4]);
+            i += 5;
+            break;
+          case OP_METER_REMOVE:
+            meterRemove.run(q[i + 1], q[i + 2]);
+            i += 3;
+            break;
+          case OP_CLEAR:
+            clearFlows.run(q[i + 1]);
+            clearGroups.run(q[i + 1]);
+            clearMeters.run(q[i + 1]);
+            i += 2;
+            break;
+          case OP_AUDIT: {
+            const vnf = q[i + 4];
+            audit.run(q[i + 1], q[i + 2], q[i + 3], vnf, vnf, q[i + 5], q[i + 6], q[i + 7], q[i + 8], q[i + 9]);
+            i += 10;
+            break;
+          }
+          default:
+            throw new Error(`internal: bad queued operation ${String(q[i])} at ${i}`);
+        }
+      }
+    };
+    return this.db.transaction(run);
+  }
+}
+
+/** Tenants: created on first use (by `ensure` or by creating one of their instances). */
+export class TenantRepository {
+  constructor(private readonly store: Store) {}
+
+  private static readonly SELECT = `SELECT t.id AS id, t.created_at AS createdAt,
+      (SELECT json_group_array(vnf) FROM (SELECT vnf FROM instances WHERE tenant = t.id ORDER BY vnf)) AS vnfs
+    FROM tenants t`;
+
+  private static row(r: { id: string; createdAt: number; vnfs: string }): TenantRecord {
+    return { id: r.id, createdAt: r.createdAt, vnfs: JSON.parse(r.vnfs) as string[] };
+  }
+
+  /** The tenant, created now if it did not exist. */
+  ensure(id: string): TenantRecord {
+    requireName('tenant', id);
+    this.store.write(() => this.store.stmt('INSERT OR IGNORE INTO tenants (id, created_at) VALUES (?, ?)').run(id, this.store.now()));
+    return this.get(id)!;
+  }
+
+  get(id: string): TenantRecord | undefined {
+    const r = this.store.stmt(`${TenantRepository.SELECT} WHERE t.id = ?`).get(id) as Parameters<typeof TenantRepository.row>[0] | undefined;
+    return r === undefined ? undefined : TenantRepository.row(r);
+  }
+
+  /** Every tenant, by id. */
+  list(): TenantRecord[] {
+    const rows = this.store.stmt(`${TenantRepository.SELECT} ORDER BY t.id`).all() as Parameters<typeof TenantRepository.row>[0][];
+    return rows.map(TenantRepository.row);
+  }
+
+  /** Deletes a tenant that has no instances; false if there was none; StoreConflictError if it has instances. */
+  delete(id: string): boolean {
+    return this.store.write(() => {
+      const vnf = this.store.stmt('SELECT vnf FROM instances WHERE tenant = ? LIMIT 1').pluck().get(id) as string | undefined;
+      if (vnf !== undefined) throw new StoreConflictError('tenant-has-instances', `tenant ${id} still has instance ${vnf}`, vnf);
+      return this.store.stmt('DELETE FROM tenants WHERE id = ?').run(id).changes > 0;
+    });
+  }
+}
+
+/** Instances, one per vNF. Every write is one transaction and checks the unique resources. */
+export class InstanceRepository {
+  constructor(private readonly store: Store) {}
+
+  private static readonly SELECT = 'SELECT * FROM instances';
+
+  private validate(i: NewInstance): void {
+    requireName('vnf', i.vnf);
+    requireName('tenant', i.tenant);
+    requireName('nic', i.nic);
+    if (typeof i.datapathId !== 'string' || !DPID.test(i.datapathId)) {
+      throw new StoreInputError(`datapathId ${String(i.datapathId)} is not 16 lower-case hex digits`);
+    }
+    checkPorts(i.ports);
+    checkChannel(i.channel);
+    if (i.tables === null || typeof i.tables !== 'object') throw new StoreInputError('tables must be an object');
+    if (i.quotas === null || typeof i.quotas !== 'object') throw new StoreInputError('quotas must be an object');
+  }
+
+  /** Throws StoreConflictError if a port, the datapath id or the endpoint port is held by another vNF. */
+  private checkFree(vnf: string, nic: string, ports: number[], datapathId: string | undefined, endpointPort: number | undefined): void {
+    const s = this.store;
+    const portOwner = s.stmt('SELECT vnf FROM instance_ports WHERE nic = ? AND port = ?').pluck();
+    for (const p of ports) {
+      const holder = portOwner.get(nic, p) as string | undefined;
+      if (holder !== undefined && holder !== vnf) {
+        throw new StoreConflictError('port-in-use', `port ${p} of NIC ${nic} is attached to ${holder}`, holder);
+      }
+    }
+    if (datapathId !== undefined) {
+      const holder = s.stmt('SELECT vnf FROM instances WHERE datapath_id = ?').pluck().get(datapathId) as string | undefined;
+      if (holder !== undefined && holder !== vnf) {
+        throw new StoreConflictError('datapath-in-use', `datapath id ${datapathId} belongs to ${holder}`, holder);
+      }
+    }
+    if (endpointPort !== undefined) {
+      const holder = s.stmt('SELECT vnf FROM instances WHERE endpoint_port = ?').pluck().get(endpointPort) as string | undefined;
+      if (holder !== undefined && holder !== vnf) {
+        throw new StoreConflictError('endpoint-in-use', `endpoint port ${endpointPort} belongs to ${holder}`, holder);
+      }
+    }
+  }
+
+  private insertPorts(vnf: string, nic: string, ports: number[]): void {
+    const ins = this.store.stmt('INSERT INTO instance_ports (nic, port, vnf) VALUES (?, ?, ?)');
+    for (const p of ports) ins.run(nic, p, vnf);
+  }
+
+  /**
+   * Stores a new instance (creating its tenant if needed). StoreConflictError
+   * ('vnf-exists', 'port-in-use', 'datapath-in-use', 'endpoint-in-use') if
+   * it cannot; StoreInputError on malformed input.
+   */
+  create(input: NewInstance): InstanceRecord {
+    this.validate(input);
+    const s = this.store;
+    return s.write(() => {
+      const existing = this.get(input.vnf);
+      if (existing !== undefined) throw new StoreConflictError('vnf-exists', `vNF ${input.vnf} already has an instance`, input.vnf);
+      this.checkFree(input.vnf, input.nic, input.ports, input.datapathId, input.channel.endpointPort);
+      const now = s.now();
+      const created = input.createdAt ?? now;
+      s.stmt('INSERT OR IGNORE INTO tenants (id, created_at) VALUES (?, ?)').run(input.tenant, now);
+      s.stmt(
+        `INSERT INTO instances (vnf, tenant, nic, datapath_id, ports, tables, quotas, channel_mode, channel_target,
+           endpoint_port, request, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        input.vnf,
+        input.tenant,
+        input.nic,
+        input.datapathId,
+        toJson(input.ports),
+        toJson(input.tables),
+        toJson(input.quotas),
+        input.channel.mode,
+        input.channel.target ?? null,
+        input.channel.endpointPort ?? null,
+        toJson(input.request ?? null),
+        created,
+        created,
+      );
+      this.insertPorts(input.vnf, input.nic, input.ports);
+      return this.get(input.vnf)!;
+    });
+  }
+
+  /**
+   * Idempotent create: if the vNF has no instance, creates it (`created:
+   * true`); if it has one made from the same request body (`sameRequest`),
+   * returns that one (`created: false`); otherwise StoreConflictError
+   * ('different-request', or whatever `create` throws).
+   */
+  createOrGet(input: NewInstance): { instance: InstanceRecord; created: boolean } {
+    this.validate(input);
+    return this.store.write(() => {
+      const existing = this.get(input.vnf);
+      if (existing === undefined) return { instance: this.create(input), created: true };
+      if (canonicalJson(existing.request) !== canonicalJson(input.request ?? null)) {
+        throw new StoreConflictError('different-request', `vNF ${input.vnf} already has an instance made from a different request`, input.vnf);
+      }
+      return { instance: existing, created: false };
+    });
+  }
+
+  get(vnf: string): InstanceRecord | undefined {
+    const r = this.store.stmt(`${InstanceRepository.SELECT} WHERE vnf = ?`).get(vnf) as InstanceRow | undefined;
+    return r === undefined ? undefined : rowToInstance(r);
+  }
+
+  /** The instance with this datapath id (16 hex digits, any case), as a NIC connection reports it. */
+  byDatapathId(datapathId: string): InstanceRecord | undefined {
+    const r = this.store.stmt(`${InstanceRepository.SELECT} WHERE datapath_id = ?`).get(datapathId.toLowerCase()) as InstanceRow | undefined;
+    return r === undefined ? undefined : rowToInstance(r);
+  }
+
+  /** The vNF a NIC port is attached to, if any. */
+  portOwner(nic: string, port: number): string | undefined {
+    return this.store.stmt('SELECT vnf FROM instance_ports WHERE nic = ? AND port = ?').pluck().get(nic, port) as string | undefined;
+  }
+
+  /** Instances by vnf, optionally only a tenant's and/or a NIC's. */
+  list(filter: { tenant?: string; nic?: string } = {}): InstanceRecord[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.tenant !== undefined) {
+      where.push('tenant = ?');
+      args.push(filter.tenant);
+    }
+    if (filter.nic !== undefined) {
+      where.push('nic = ?');
+      args.push(filter.nic);
+    }
+    const sql = `${InstanceRepository.SELECT}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY vnf`;
+    return (this.store.stmt(sql).all(...args) as InstanceRow[]).map(rowToInstance);
+  }
+
+  /**
+   * Changes ports, quotas, tables, channel and/or the stored request; bumps
+   * updatedAt. Undefined if the vNF has no instance; StoreConflictError if a
+   * new port or endpoint port is held by another vNF.
+   */
+  update(vnf: string, patch: InstancePatch): InstanceRecord | undefined {
+    if (patch.ports !== undefined) checkPorts(patch.ports);
+    if (patch.channel !== undefined) checkChannel(patch.channel);
+    const s = this.store;
+    return s.write(() => {
+      const cur = this.get(vnf);
+      if (cur === undefined) return undefined;
+      const next: InstanceRecord = {
+        ...cur,
+        ports: patch.ports ?? cur.ports,
+        quotas: patch.quotas ?? cur.quotas,
+        tables: patch.tables ?? cur.tables,
+        channel: patch.channel ?? cur.channel,
+        request: patch.request !== undefined ? patch.request : cur.request,
+        updatedAt: Math.max(s.now(), cur.updatedAt),
+      };
+      this.checkFree(vnf, cur.nic, next.ports, undefined, next.channel.endpointPort);
+      s.stmt(
+        `UPDATE instances SET ports = ?, tables = ?, quotas = ?, channel_mode = ?, channel_target = ?, endpoint_port = ?,
+           request = ?, updated_at = ? WHERE vnf = ?`,
+      ).run(
+        toJson(next.ports),
+        toJson(next.tables),
+        toJson(next.quotas),
+        next.channel.mode,
+        next.channel.target ?? null,
+        next.channel.endpointPort ?? null,
+        toJson(next.request ?? null),
+        next.updatedAt,
+        vnf,
+      );
+      if (patch.ports !== undefined) {
+        s.stmt('DELETE FROM instance_ports WHERE vnf = ?').run(vnf);
+        this.insertPorts(vnf, cur.nic, next.ports);
+      }
+      return this.get(vnf)!;
+    });
+  }
+
+  /** Deletes the instance, its ports and its shadow entries (not its audit entries); false if there was none. */
+  delete(vnf: string): boolean {
+    const s = this.store;
+    return s.write(() => {
+      s.stmt('DELETE FROM shadow_flows WHERE vnf = ?').run(vnf);
+      s.stmt('DELETE FROM shadow_groups WHERE vnf = ?').run(vnf);
+      s.stmt('DELETE FROM shadow_meters WHERE vnf = ?').run(vnf);
+      return s.stmt('DELETE FROM instances WHERE vnf = ?').run(vnf).changes > 0;
+    });
+  }
+}
+
+/**
+ * The per-instance shadow of what is installed on the NIC and who installed
+ * it. Writes are queued (see Store); reads flush first.
+ */
+export class ShadowRepository {
+  constructor(private readonly store: Store) {}
+
+  /** Records a flow (insert, or replace the entry with the same key). Queued. */
+  upsertFlow(f: ShadowFlow): void {
+    this.store.enqueue7(OP_FLOW_UPSERT, f.vnf, f.tableId, f.priority, f.match, f.owner, BigInt.asIntN(64, f.cookie), f.flowMod);
+  }
+
+  /** Forgets a flow by its key. Queued. */
+  removeFlow(vnf: string, tableId: number, priority: number, match: Buffer): void {
+    this.store.enqueue4(OP_FLOW_REMOVE, vnf, tableId, priority, match);
+  }
+
+  /** Records a group (insert or replace by id). Queued. */
+  upsertGroup(g: ShadowGroup): void {
+    this.store.enqueue4(OP_GROUP_UPSERT, g.vnf, g.groupId, g.owner, g.groupMod);
+  }
+
+  /** Forgets a group. Queued. */
+  removeGroup(vnf: string, groupId: number): void {
+    this.store.enqueue2(OP_GROUP_REMOVE, vnf, groupId);
+  }
+
+  /** Records a meter (insert or replace by id). Queued. */
+  upsertMeter(m: ShadowMeter): void {
+    this.store.enqueue4(OP_METER_UPSERT, m.vnf, m.meterId, m.owner, m.meterMod);
+  }
+
+  /** Forgets a meter. Queued. */
+  removeMeter(vnf: string, meterId: number): void {
+    this.store.enqueue2(OP_METER_REMOVE, vnf, meterId);
+  }
+
+  /** Forgets every flow, group and meter of an instance. Queued. */
+  clearInstance(vnf: string): void {
+    this.store.enqueue1(OP_CLEAR, vnf);
+  }
+
+  /** One flow by its key. */
+  getFlow(vnf: string, tableId: number, priority: number, match: Buffer): ShadowFlow | undefined {
+    this.store.flush();
+    const r = this.store
+      .stmt(
+        `SELECT ${FLOW_COLUMNS} FROM shadow_flows WHERE vnf = ? AND table_id = ? AND priority = ? AND match = ?`,
+      )
+      .raw()
+      .get(vnf, tableId, priority, match) as FlowRow | undefined;
+    return r === undefined ? undefined : ShadowRepository.flow(vnf, r);
+  }
+
+  /** An instance's flows, by table, then priority (highest first), then match bytes; optionally one table's or one owner's. */
+  flowsOf(vnf: string, filter: { tableId?: number; owner?: Principal } = {}): ShadowFlow[] {
+    this.store.flush();
+    const where = ['vnf = ?'];
+    const args: unknown[] = [vnf];
+    if (filter.tableId !== undefined) {
+      where.push('table_id = ?');
+      args.push(filter.tableId);
+    }
+    if (filter.owner !== undefined) {
+      where.push('owner = ?');
+      args.push(filter.owner);
+    }
+    const rows = this.store
+      .stmt(
+        `SELECT ${FLOW_COLUMNS} FROM shadow_flows WHERE ${where.join(' AND ')} ORDER BY table_id, priority DESC, match`,
+      )
+      .raw()
+      .all(...args) as FlowRow[];
+    return rows.map((r) => ShadowRepository.flow(vnf, r));
+  }
+
+  /** An instance's groups, by id. */
+  groupsOf(vnf: string): ShadowGroup[] {
+    this.store.flush();
+    const rows = this.store
+      .stmt('SELECT group_id AS groupId, owner, group_mod AS groupMod FROM shadow_groups WHERE vnf = ? ORDER BY group_id')
+      .all(vnf) as Omit<ShadowGroup, 'vnf'>[];
+    return rows.map((r) => ({ vnf, ...r }));
+  }
+
+  /** An instance's meters, by id. */
+  metersOf(vnf: string): ShadowMeter[] {
+    this.store.flush();
+    const rows = this.store
+      .stmt('SELECT meter_id AS meterId, owner, meter_mod AS meterMod FROM shadow_meters WHERE vnf = ? ORDER BY meter_id')
+      .all(vnf) as Omit<ShadowMeter, 'vnf'>[];
+    return rows.map((r) => ({ vnf, ...r }));
+  }
+
+  /** How many flows, groups and meters an instance has, in total and per owner. */
+  countsOf(vnf: string): InstanceCounts {
+    this.store.flush();
+    const out: InstanceCounts = { flows: 0, groups: 0, meters: 0, byOwner: {} };
+    const add = (kind: keyof ShadowCounts, table: string): void => {
+      const rows = this.store.stmt(`SELECT owner, count(*) AS n FROM ${table} WHERE vnf = ? GROUP BY owner`).all(vnf) as {
+        owner: string;
+        n: number;
+      }[];
+      for (const { owner, n } of rows) {
+        out[kind] += n;
+        (out.byOwner[owner] ??= { flows: 0, groups: 0, meters: 0 })[kind] = n;
+      }
+    };
+    add('flows', 'shadow_flows');
+    add('groups', 'shadow_groups');
+    add('meters', 'shadow_meters');
+    return out;
+  }
+
+  /** The vNFs that have any shadow entry (for reconciliation after a restart). */
+  vnfs(): string[] {
+    this.store.flush();
+    return this.store
+      .stmt('SELECT vnf FROM shadow_flows UNION SELECT vnf FROM shadow_groups UNION SELECT vnf FROM shadow_meters ORDER BY vnf')
+      .pluck()
+      .all() as string[];
+  }
+
+  private static flow(vnf: string, r: FlowRow): ShadowFlow {
+    return { vnf, tableId: r[0], priority: r[1], match: r[2], owner: r[3], cookie: BigInt(`0x${r[4]}`), flowMod: r[5] };
+  }
+}
+
+/** The append-only audit log. Appends are queued (see Store); queries flush first. */
+export class AuditRepository {
+  constructor(private readonly store: Store) {}
+
+  /**
+   * Queues one entry. Its time is taken now unless given; `detail` is
+   * serialised now. StoreInputError at once for a missing actor or action or
+   * an unknown result (so a bad entry never blocks a flush).
+   */
+  append(e: AuditEntry): void {
+    requireName('audit actor', e.actor);
+    requireName('audit action', e.action);
+    if (!AUDIT_RESULTS.has(e.result)) throw new StoreInputError(`audit result ${String(e.result)} is not ok, denied or error`);
+    this.store.enqueueN([
+      OP_AUDIT,
+      e.time ?? this.store.now(),
+      e.actor,
+      e.tenant ?? null,
+      e.vnf ?? null,
+      e.action,
+      e.detail === undefined ? null : toJson(e.detail),
+      e.result,
+      e.errorType ?? null,
+      e.errorCode ?? null,
+    ]);
+  }
+
+  /** Entries matching every given criterion, by id (time of append). */
+  query(q: AuditQuery = {}): AuditRecord[] {
+    this.store.flush();
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const eq = (col: string, v: unknown): void => {
+      if (v === undefined) return;
+      where.push(`${col} = ?`);
+      args.push(v);
+    };
+    eq('vnf', q.vnf);
+    eq('tenant', q.tenant);
+    eq('actor', q.actor);
+    eq('action', q.action);
+    eq('result', q.result);
+    if (q.since !== undefined) {
+      where.push('time >= ?');
+      args.push(timeOf('since', q.since));
+    }
+    if (q.until !== undefined) {
+      where.push('time < ?');
+      args.push(timeOf('until', q.until));
+    }
+    if (q.afterId !== undefined) {
+      where.push('id > ?');
+      args.push(q.afterId);
+    }
+    const limit = q.limit ?? 1000;
+    if (!Number.isInteger(limit) || limit < 0 || limit > 100_000) throw new StoreInputError('limit must be an integer from 0 to 100000');
+    const order = q.order === 'desc' ? 'DESC' : 'ASC';
+    const sql = `SELECT * FROM audit${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${order} LIMIT ?`;
+    return (this.store.stmt(sql).all(...args, limit) as AuditRow[]).map(rowToAudit);
+  }
+
+  /** Number of stored entries (after flushing). */
+  count(): number {
+    this.store.flush();
+    return this.store.stmt('SELECT count(*) FROM audit').pluck().get() as number;
+  }
+}
