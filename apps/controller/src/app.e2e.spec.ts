@@ -4,20 +4,23 @@
  * ClientProxy on the TCP transport.
  */
 import 'reflect-metadata';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { firstValueFrom } from 'rxjs';
 import { createApp, type ControllerApp } from './app.module.js';
 import { loadConfig, type ControllerConfig } from './config.js';
 import { PATTERNS } from './instances/instances.constants.js';
-import { MemoryStore } from './instances/memory-store.js';
 
+const dataDir = mkdtempSync(join(tmpdir(), 'nicvisor-e2e-'));
 const config: ControllerConfig = loadConfig(
   {
     NICVISOR_HTTP_PORT: '0',
     NICVISOR_RPC_PORT: '0',
     NICVISOR_OF_PORT: '0',
     NICVISOR_CHANNEL_PORTS: '0',
-    NICVISOR_DATA_DIR: '/tmp/nicvisor-e2e-unused',
+    NICVISOR_DATA_DIR: dataDir,
   },
   '/tmp',
 );
@@ -38,15 +41,14 @@ async function call(c: ControllerApp, method: string, path: string, body?: unkno
 }
 
 describe('orchestrator API (embedded NIC)', () => {
-  let store: MemoryStore;
   let c: ControllerApp;
 
   beforeAll(async () => {
-    store = new MemoryStore();
-    c = await createApp(config, { store, logger: false });
+    c = await createApp(config, { logger: false });
   });
   afterAll(async () => {
     await c?.close();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('creates an instance (201), answers the same body with 200 and a different one with 409', async () => {
@@ -259,7 +261,7 @@ describe('orchestrator API (embedded NIC)', () => {
   it('restarts from the store: the instance is back with the same endpoint port', async () => {
     const before = (await call(c, 'GET', '/v1/instances/fw1')).body;
     await c.close();
-    c = await createApp(config, { store, logger: false });
+    c = await createApp(config, { logger: false });
     const after = await call(c, 'GET', '/v1/instances/fw1');
     expect(after.status).toBe(200);
     expect(after.body).toMatchObject({ datapathId: before.datapathId, ports: before.ports, channel: before.channel, connected: true });

@@ -1,5 +1,8 @@
 /** `npm start`: prints where it listens and a first curl; a bad variable exits 1 naming it; SIGTERM shuts down cleanly. */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -13,7 +16,8 @@ function run(env: Record<string, string>): ReturnType<typeof spawn> {
 }
 
 it('prints the REST URL, the microservice port and a first curl, and stops on SIGTERM', async () => {
-  const child = run({ NICVISOR_HTTP_PORT: '0', NICVISOR_RPC_PORT: '0', NICVISOR_OF_PORT: '0', NICVISOR_CHANNEL_PORTS: '0', NICVISOR_DATA_DIR: '/tmp/nicvisor-main-spec' });
+  const dataDir = mkdtempSync(join(tmpdir(), 'nicvisor-main-'));
+  const child = run({ NICVISOR_HTTP_PORT: '0', NICVISOR_RPC_PORT: '0', NICVISOR_OF_PORT: '0', NICVISOR_CHANNEL_PORTS: '0', NICVISOR_DATA_DIR: dataDir });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
@@ -40,6 +44,7 @@ it('prints the REST URL, the microservice port and a first curl, and stops on SI
     child.kill('SIGTERM');
   }
   const code = await exited;
+  rmSync(dataDir, { recursive: true, force: true });
   expect(code === 0 || code === null).toBe(true);
 }, 60_000);
 

@@ -23,47 +23,115 @@ import {
 } from '@nicvisor/openflow';
 import type { Principal, ShadowFlow, ShadowGroup, ShadowMeter } from './types.js';
 
-/**
- * One TLV in canonical form: an all-ones mask dropped, a zero mask dropping
- * the field (it matches anything), value bits outside the mask cleared.
- * Experimenter TLVs (whose payload starts with an experimenter id) are kept
- * as they are.
- */
-function canonicalTlv(tlv: Buffer): Buffer | undefined {
-  const hasMask = (tlv[2] & 1) === 1;
-  if (!hasMask || tlv.readUInt16BE(0) === OFPXMC.EXPERIMENTER) return tlv;
-  const width = tlv[3] >>> 1;
-  let allOnes = true;
-  let allZero = true;
-  for (let i = 0; i < width; i++) {
-    const m = tlv[4 + width + i];
-    if (m !== 0xff) allOnes = false;
-    if (m !== 0) allZero = false;
+/** Scratch for canonicalOxms: start and length of each canonical TLV in its output. */
+let tlvStart = new Int32Array(32);
+let tlvLen = new Int32Array(32);
+
+/** Lexicographic byte order of two ranges of `b`, a shorter prefix first (Buffer.compare's order). */
+function compareRanges(b: Buffer, a0: number, aLen: number, b0: number, bLen: number): number {
+  const n = aLen < bLen ? aLen : bLen;
+  for (let i = 0; i < n; i++) {
+    const d = b[a0 + i] - b[b0 + i];
+    if (d !== 0) return d;
   }
-  if (allZero) return undefined;
-  if (allOnes) {
-    const out = Buffer.allocUnsafe(4 + width);
-    out.writeUInt16BE(tlv.readUInt16BE(0), 0);
-    out[2] = tlv[2] & 0xfe;
-    out[3] = width;
-    tlv.copy(out, 4, 4, 4 + width);
-    return out;
-  }
-  for (let i = 0; i < width; i++) tlv[4 + i] &= tlv[4 + width + i];
-  return tlv;
+  return aLen - bLen;
 }
 
-/** The canonical bytes of a match: its OXM TLVs, each canonical, sorted by header then value. */
-export function canonicalMatch(match: Match): Buffer {
-  const parts: Buffer[] = [];
-  for (const tlv of match) {
-    const w = new Writer(oxmLength(tlv));
-    encodeOxm(tlv, w);
-    const c = canonicalTlv(w.buf);
-    if (c !== undefined) parts.push(c);
+/**
+ * The canonical bytes of the OXM TLVs in `buf[start, end)` (an ofp_match's
+ * TLVs, without its header and padding): each TLV canonical — an all-ones
+ * mask dropped, a zero mask dropping the field (it matches anything), value
+ * bits outside the mask cleared; experimenter TLVs (whose payload starts with
+ * an experimenter id) as they are — then sorted by header, then value.
+ * Reads `buf` only. Works on wire bytes, so a relayed flow-mod's key needs
+ * no decode or encode; `canonicalMatch` gives the same bytes for the decoded
+ * match (the codec's TLV encoding is its wire form).
+ */
+export function canonicalOxms(buf: Buffer, start: number, end: number): Buffer {
+  const out = Buffer.allocUnsafe(end - start); // canonical TLVs are never longer
+  let n = 0;
+  let w = 0;
+  for (let p = start; p + 4 <= end; ) {
+    const len = buf[p + 3];
+    const next = p + 4 + len;
+    if (next > end) throw new RangeError(`OXM TLV at ${p} overruns its match`);
+    const b2 = buf[p + 2];
+    const at = w;
+    if ((b2 & 1) === 0 || ((buf[p] << 8) | buf[p + 1]) === OFPXMC.EXPERIMENTER) {
+      for (let i = p; i < next; i++) out[w++] = buf[i];
+    } else {
+      const width = len >>> 1;
+      let allOnes = true;
+      let allZero = true;
+      for (let i = 0; i < width; i++) {
+        const m = buf[p + 4 + width + i];
+        if (m !== 0xff) allOnes = false;
+        if (m !== 0) allZero = false;
+      }
+      if (allZero) {
+        p = next;
+        continue;
+      }
+      if (allOnes) {
+        out[w] = buf[p];
+        out[w + 1] = buf[p + 1];
+        out[w + 2] = b2 & 0xfe;
+        out[w + 3] = width;
+        for (let i = 0; i < width; i++) out[w + 4 + i] = buf[p + 4 + i];
+        w += 4 + width;
+      } else {
+        for (let i = 0; i < 4 + len; i++) out[w + i] = buf[p + i];
+        for (let i = 0; i < width; i++) out[w + 4 + i] &= out[w + 4 + width + i];
+        w += 4 + len;
+      }
+    }
+    if (n === tlvStart.length) {
+      const s2 = new Int32Array(2 * n);
+      s2.set(tlvStart);
+      tlvStart = s2;
+      const l2 = new Int32Array(2 * n);
+      l2.set(tlvLen);
+      tlvLen = l2;
+    }
+    tlvStart[n] = at;
+    tlvLen[n] = w - at;
+    n++;
+    p = next;
   }
-  if (parts.length > 1) parts.sort(Buffer.compare);
-  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  let sorted = true;
+  for (let i = 1; i < n && sorted; i++) if (compareRanges(out, tlvStart[i - 1], tlvLen[i - 1], tlvStart[i], tlvLen[i]) > 0) sorted = false;
+  if (sorted) return out.subarray(0, w);
+  // Insertion sort of the (few) TLVs, then laid out in that order.
+  for (let i = 1; i < n; i++) {
+    const s = tlvStart[i];
+    const l = tlvLen[i];
+    let j = i - 1;
+    while (j >= 0 && compareRanges(out, tlvStart[j], tlvLen[j], s, l) > 0) {
+      tlvStart[j + 1] = tlvStart[j];
+      tlvLen[j + 1] = tlvLen[j];
+      j--;
+    }
+    tlvStart[j + 1] = s;
+    tlvLen[j + 1] = l;
+  }
+  const res = Buffer.allocUnsafe(w);
+  let o = 0;
+  for (let i = 0; i < n; i++) {
+    const from = tlvStart[i];
+    const to = from + tlvLen[i];
+    for (let j = from; j < to; j++) res[o++] = out[j];
+  }
+  return res;
+}
+
+/** The canonical bytes of a match: its OXM TLVs, each canonical, sorted by header then value (see canonicalOxms). */
+export function canonicalMatch(match: Match): Buffer {
+  if (match.length === 0) return Buffer.alloc(0);
+  let len = 0;
+  for (const tlv of match) len += oxmLength(tlv);
+  const w = new Writer(len);
+  for (const tlv of match) encodeOxm(tlv, w);
+  return canonicalOxms(w.buf, 0, w.pos);
 }
 
 /**

@@ -21,12 +21,12 @@ describe('migrations', () => {
     const s = Store.open(file);
     expect(s.schemaVersion).toBe(SCHEMA_VERSION);
     expect(SCHEMA_VERSION).toBe(MIGRATIONS.length);
-    expect(tables(s.db)).toEqual(['audit', 'instance_ports', 'instances', 'shadow_flows', 'shadow_groups', 'shadow_meters', 'tenants']);
+    expect(tables(s.db)).toEqual(['audit', 'counters', 'instance_ports', 'instances', 'shadow_flows', 'shadow_groups', 'shadow_meters', 'tenants']);
     expect(s.db.pragma('journal_mode', { simple: true })).toBe('wal');
     s.close();
   });
 
-  it('opens a v1 database made by the earlier migration list, applies v2 and keeps the data', () => {
+  it('opens a v1 database made by the earlier migration list, applies v2 and v3 and keeps the data', () => {
     // A database as the first release wrote it: only migration 1.
     const old = new Database(file);
     old.pragma('journal_mode = WAL');
@@ -44,7 +44,7 @@ describe('migrations', () => {
     old.close();
 
     const s = Store.open(file);
-    expect(s.schemaVersion).toBe(2);
+    expect(s.schemaVersion).toBe(SCHEMA_VERSION);
     expect(s.instances.get('fw1')).toEqual({
       vnf: 'fw1',
       tenant: 'acme',
@@ -64,6 +64,19 @@ describe('migrations', () => {
     // The new migration's table works, and its entries can name the old instances.
     s.audit.append({ actor: 'orchestrator', vnf: 'fw1', action: 'instance.get', result: 'ok' });
     expect(s.audit.query({ tenant: 'acme' })).toHaveLength(1);
+    // v3: the datapath-id counter starts past every datapath id already given out.
+    expect(s.counters.current('datapath-id')).toBe(0xabc);
+    expect(s.counters.next('datapath-id')).toBe(0xabd);
+    s.close();
+  });
+
+  it('counters go 1, 2, … and survive a reopen', () => {
+    let s = Store.open(file);
+    expect(s.counters.current('datapath-id')).toBe(0);
+    expect([s.counters.next('datapath-id'), s.counters.next('datapath-id'), s.counters.next('other')]).toEqual([1, 2, 1]);
+    s.close();
+    s = Store.open(file);
+    expect(s.counters.next('datapath-id')).toBe(3);
     s.close();
   });
 

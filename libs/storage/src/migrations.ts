@@ -110,6 +110,24 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    description: 'named counters (the datapath-id counter), seeded from the stored instances',
+    up(db) {
+      db.exec(`
+        CREATE TABLE counters (
+          name   TEXT PRIMARY KEY,
+          value  INTEGER NOT NULL      -- the last value handed out
+        ) WITHOUT ROWID;
+      `);
+      // Never hand out a datapath id an earlier release already gave an instance.
+      const ids = db.prepare('SELECT datapath_id FROM instances').pluck().all() as string[];
+      const max = ids.reduce((m, id) => (BigInt(`0x${id}`) > m ? BigInt(`0x${id}`) : m), 0n);
+      if (max > 0n && max <= BigInt(Number.MAX_SAFE_INTEGER)) {
+        db.prepare('INSERT INTO counters (name, value) VALUES (?, ?)').run('datapath-id', Number(max));
+      }
+    },
+  },
 ];
 
 /** The schema version this code writes. */

@@ -79,6 +79,8 @@ const OP_GROUP_REMOVE = 4; // vnf, groupId
 const OP_METER_UPSERT = 5; // vnf, meterId, owner, meterMod
 const OP_METER_REMOVE = 6; // vnf, meterId
 const OP_CLEAR = 7; // vnf
+/** Flow upserts written per multi-row statement in a run of them (fewer calls into SQLite). */
+const FLOW_ROWS = 8;
 const OP_AUDIT = 8; // time, actor, tenant, vnf, action, detail, result, errorType, errorCode
 
 const AUDIT_RESULTS: ReadonlySet<string> = new Set<AuditResult>(['ok', 'denied', 'error']);
@@ -194,6 +196,8 @@ export class Store {
   readonly shadow: ShadowRepository;
   /** The append-only audit log (queued writes). */
   readonly audit: AuditRepository;
+  /** Named counters, e.g. the datapath-id counter (immediate writes). */
+  readonly counters: CounterRepository;
 
   /** @internal */ readonly db: Database.Database;
   /** @internal */ readonly now: () => number;
@@ -218,6 +222,7 @@ export class Store {
     this.instances = new InstanceRepository(this);
     this.shadow = new ShadowRepository(this);
     this.audit = new AuditRepository(this);
+    this.counters = new CounterRepository(this);
     this.writeBatch = this.compileBatchWriter();
     const every = options.flushIntervalMs ?? 0;
     if (every > 0) {
@@ -366,6 +371,18 @@ export class Store {
     const flowUpsert = this.stmt(
       'INSERT OR REPLACE INTO shadow_flows (vnf, table_id, priority, match, owner, cookie, flow_mod) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
+    // Runs of flow upserts (a burst of flow-mods) go FLOW_ROWS rows per statement: the rows are applied in order, as one by one.
+    const flowUpsertN = this.stmt(
+      `INSERT OR REPLACE INTO shadow_flows (vnf, table_id, priority, match, owner, cookie, flow_mod) VALUES ${Array<string>(FLOW_ROWS).fill('(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+    );
+    const rowsArgs: unknown[] = new Array<unknown>(FLOW_ROWS * 7);
+    const flowRun = (q: unknown[], i: number): boolean => {
+      if (i + 8 * FLOW_ROWS > q.length) return false;
+      for (let k = i + 8; k < i + 8 * FLOW_ROWS; k += 8) if (q[k] !== OP_FLOW_UPSERT) return false;
+      for (let r = 0, k = i, a = 0; r < FLOW_ROWS; r++, k += 8) for (let f = 1; f <= 7; f++) rowsArgs[a++] = q[k + f];
+      flowUpsertN.run(rowsArgs);
+      return true;
+    };
     const flowRemove = this.stmt('DELETE FROM shadow_flows WHERE vnf = ? AND table_id = ? AND priority = ? AND match = ?');
     const groupUpsert = this.stmt(
       'INSERT OR REPLACE INTO shadow_groups (vnf, group_id, owner, group_mod) VALUES (?, ?, ?, ?)',
@@ -388,6 +405,10 @@ export class Store {
       while (i < n) {
         switch (q[i]) {
           case OP_FLOW_UPSERT:
+            if (flowRun(q, i)) {
+              i += 8 * FLOW_ROWS;
+              break;
+            }
             flowUpsert.run(q[i + 1], q[i + 2], q[i + 3], q[i + 4], q[i + 5], q[i + 6], q[i + 7]);
             i += 8;
             break;
@@ -789,6 +810,28 @@ export class ShadowRepository {
 
   private static flow(vnf: string, r: FlowRow): ShadowFlow {
     return { vnf, tableId: r[0], priority: r[1], match: r[2], owner: r[3], cookie: BigInt(`0x${r[4]}`), flowMod: r[5] };
+  }
+}
+
+/** Named counters that only go up and survive restarts (e.g. 'datapath-id'). */
+export class CounterRepository {
+  constructor(private readonly store: Store) {}
+
+  /** Increments the counter (created at 0) in its own transaction and returns the new value: 1, 2, … */
+  next(name: string): number {
+    requireName('counter', name);
+    return this.store.write(
+      () =>
+        this.store
+          .stmt('INSERT INTO counters (name, value) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value')
+          .pluck()
+          .get(name) as number,
+    );
+  }
+
+  /** The last value handed out, 0 if none. */
+  current(name: string): number {
+    return (this.store.stmt('SELECT value FROM counters WHERE name = ?').pluck().get(name) as number | undefined) ?? 0;
   }
 }
 

@@ -21,6 +21,8 @@ export interface TablesLayout {
   operator: number[];
   tenant: number[];
   virtual: boolean;
+  /** The instance's physical table count (ids 0..count-1), when the controller records it. */
+  count?: number;
 }
 
 /** Per-vNF limits; the controller defines the keys (e.g. flows, groups, meters, packetInsPerSecond). */

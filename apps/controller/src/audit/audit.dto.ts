@@ -34,12 +34,13 @@ export class AuditQueryDto {
 export class AuditEntryView {
   @ApiProperty({ required: false }) id?: number;
   @ApiProperty({ description: 'ISO time' }) at!: string;
-  @ApiProperty({ description: 'Who: "rest 127.0.0.1", "rpc"' }) actor!: string;
-  @ApiProperty({ description: 'The operation, e.g. instance.create' }) action!: string;
+  @ApiProperty({ description: 'Who: "rest 127.0.0.1", "rpc", or "openflow VNF" for a tenant mutation through its channel' }) actor!: string;
+  @ApiProperty({ description: 'The operation, e.g. instance.create, openflow.flow-mod' }) action!: string;
   @ApiProperty({ required: false }) vnf?: string;
   @ApiProperty({ required: false }) tenant?: string;
   @ApiProperty({ required: false, type: Object }) request?: unknown;
-  @ApiProperty({ description: '"ok" or the error' }) result!: string;
-  @ApiProperty({ description: 'HTTP-style status' }) status!: number;
+  @ApiProperty({ description: '"ok", "denied" (refused by the ownership policy) or the error' }) result!: string;
+  @ApiProperty({ required: false, description: 'HTTP-style status of an orchestrator call' }) status?: number;
   @ApiProperty({ required: false }) detail?: string;
+  @ApiProperty({ required: false, description: 'Tenant mutations: messages the entry stands for (accepted ones are aggregated per barrier)' }) count?: number;
 }

@@ -1,8 +1,8 @@
 /**
  * What the orchestrator API keeps in the store: the instances (with the
  * request that created them, for idempotency), the tenants, the datapath-id
- * counter and the audit log. An interface so the services unit-test with a
- * plain in-memory object; app.module.ts binds it to libs/storage.
+ * counter and the audit log. An interface, so the API depends on what it needs
+ * rather than on SQLite; app.module.ts binds it to libs/storage (sqlite-store.ts).
  */
 import type { Quotas, TableLayout } from '@nicvisor/tenancy';
 import type { ChannelMode } from './instances.dto.js';
@@ -40,19 +40,21 @@ export interface AuditRecord {
   id?: number;
   /** ISO time. */
   at: string;
-  /** Who: "rest 127.0.0.1", "rpc", "operator"… */
+  /** Who: "rest 127.0.0.1", "rpc", "openflow fw1" (a tenant mutation through the vNF's channel)… */
   actor: string;
-  /** What: the message-pattern name of the operation ("instance.create"). */
+  /** What: the message-pattern name of the operation ("instance.create"), or "openflow.flow-mod"… */
   action: string;
   vnf?: string;
   tenant?: string;
   /** The request (body/payload), JSON-safe. */
   request?: unknown;
-  /** Result: "ok" or the error's name. */
+  /** Result: "ok", "denied" (a tenant mutation the policy refused) or the error's name. */
   result: string;
-  /** HTTP-style status (201, 409, …). */
-  status: number;
+  /** HTTP-style status (201, 409, …) of an orchestrator call. */
+  status?: number;
   detail?: string;
+  /** Tenant mutations: how many messages of this kind the entry stands for (accepted ones are aggregated per barrier). */
+  count?: number;
 }
 
 export interface AuditFilter {

@@ -176,9 +176,9 @@ export class InstancesService implements OnApplicationBootstrap, BeforeApplicati
       const own = built.ownership;
       const datapathId = BigInt(this.store.nextDatapathCounter());
       const mode = dto.channel?.mode ?? 'listen';
-      const endpoint = await this.startWithEndpoint(datapathId, nic, own, mode, dto.channel?.target);
+      const target = dto.channel?.target;
       const now = new Date().toISOString();
-      const rec: InstanceRecord = {
+      const pending: InstanceRecord = {
         vnf: own.vnf,
         tenant: own.tenant,
         nic,
@@ -187,14 +187,25 @@ export class InstancesService implements OnApplicationBootstrap, BeforeApplicati
         tableCount: own.tableCount,
         tables: own.tables,
         quotas: own.quotas,
-        channel: mode === 'listen' ? { mode, port: portOf(endpoint), endpoint } : { mode, target: dto.channel!.target!, endpoint },
+        channel: mode === 'listen' ? { mode, endpoint: '' } : { mode, target: target!, endpoint: target! },
         request,
         createdAt: now,
         updatedAt: now,
       };
+      // Stored before the NIC has the instance: the shadow (the operator's flows first) persists under its name.
       this.store.ensureTenant(own.tenant);
-      this.store.putInstance(rec);
-      this.log.log(`${own.vnf}: created (tenant ${own.tenant}, datapath ${rec.datapathId}, ports ${own.ports.join(',') || '-'}, ${mode} ${endpoint})`);
+      this.store.putInstance(pending);
+      let rec: InstanceRecord;
+      try {
+        const endpoint = await this.startWithEndpoint(datapathId, nic, own, mode, target);
+        rec = { ...pending, channel: mode === 'listen' ? { mode, port: portOf(endpoint), endpoint } : { mode, target: target!, endpoint } };
+        this.store.putInstance(rec);
+      } catch (e) {
+        await this.runtime.destroy(own.vnf).catch(() => undefined);
+        this.store.deleteInstance(own.vnf);
+        throw e;
+      }
+      this.log.log(`${own.vnf}: created (tenant ${own.tenant}, datapath ${rec.datapathId}, ports ${own.ports.join(',') || '-'}, ${mode} ${rec.channel.endpoint})`);
       return { created: true, instance: this.view(rec) };
     });
   }
@@ -286,12 +297,7 @@ export class InstancesService implements OnApplicationBootstrap, BeforeApplicati
       mode === 'connect'
         ? { mode, target: target! }
         : { mode, host: this.config.channels.host, ...(this.config.channels.ports.first === 0 ? { port: 0 } : {}) };
-    try {
-      return (await this.runtime.start({ datapathId, nic, ownership: own, channel })).endpoint;
-    } catch (e) {
-      await this.runtime.destroy(own.vnf).catch(() => undefined);
-      throw e;
-    }
+    return (await this.runtime.start({ datapathId, nic, ownership: own, channel })).endpoint;
   }
 
   private channelSpecOf(rec: InstanceRecord): ChannelSpec {
