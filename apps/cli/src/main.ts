@@ -1,20 +1,36 @@
 /**
- * The nicvisor command line. Exit codes: 0 success, 1 a --check found a
- * message that re-encodes differently, 2 malformed input or a usage error.
+ * The nicvisor command line. Exit codes: 0 success; 1 the controller
+ * refused or could not be reached (or a --check found a message that
+ * re-encodes differently); 2 malformed input or a usage error (a bad flow
+ * token is named); 70 an internal error.
  */
 import { Command, CommanderError } from 'commander';
 import { CliError, EXIT_MALFORMED } from './commands/messages.js';
 import { ofpParseCommand } from './commands/ofp-parse.js';
 import { ofpPrintCommand } from './commands/ofp-print.js';
+import { auditCommand } from './commands/audit.js';
+import { DEFAULT_URL } from './commands/client.js';
+import { dumpCommands } from './commands/dump.js';
+import { instanceCommands } from './commands/instances.js';
+import { modCommands } from './commands/mods.js';
+import { watchCommand } from './commands/watch.js';
+
+function configure(cmd: Command, path: string): Command {
+  cmd.showHelpAfterError(`(run \`${path} --help\` for usage)`).exitOverride();
+  for (const sub of cmd.commands) configure(sub, `${path} ${sub.name()}`);
+  return cmd;
+}
 
 export function buildProgram(): Command {
   const program = new Command('nicvisor')
     .description('OpenFlow 1.3 controller for smart-NIC instances: tools')
     .showHelpAfterError('(run `nicvisor --help` for usage)')
+    .option('--controller <url>', `the controller's REST API (default: $NICVISOR_URL or ${DEFAULT_URL})`)
     .exitOverride();
-  for (const cmd of [ofpPrintCommand(), ofpParseCommand()]) {
+  const commands = [...instanceCommands(), ...dumpCommands(), ...modCommands(), watchCommand(), auditCommand(), ofpPrintCommand(), ofpParseCommand()];
+  for (const cmd of commands) {
     // Subcommands get their own copy of these settings only when configured on each.
-    program.addCommand(cmd.showHelpAfterError(`(run \`nicvisor ${cmd.name()} --help\` for usage)`).exitOverride());
+    program.addCommand(configure(cmd, `nicvisor ${cmd.name()}`));
   }
   return program;
 }
@@ -28,7 +44,7 @@ async function main(argv: string[]): Promise<void> {
       process.exitCode = e.exitCode === 0 ? 0 : EXIT_MALFORMED;
     } else if (e instanceof CliError) {
       process.stderr.write(`nicvisor: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ''}`);
-      process.exitCode = EXIT_MALFORMED;
+      process.exitCode = (e as { exitCode?: number }).exitCode ?? EXIT_MALFORMED;
     } else {
       process.stderr.write(`nicvisor: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
       process.exitCode = 70;

@@ -206,7 +206,6 @@ const ETH_RARP = 0x8035;
 const ETH_MPLS = 0x8847;
 const ETH_MPLS_MC = 0x8848;
 const PROTO_ICMP = 1;
-const PROTO_IGMP = 2;
 const PROTO_TCP = 6;
 const PROTO_UDP = 17;
 const PROTO_SCTP = 132;
@@ -312,9 +311,10 @@ export function formatMatch(match: Match): string {
     skipType = true;
     if (dlType === ETH_IP || dlType === ETH_IPV6) {
       const v6 = dlType === ETH_IPV6;
+      // OVS 3.1 has no igmp shorthand: an IGMP match prints as ip,nw_proto=2 (checked against ovs-ofctl dump-flows).
       const shorthand: Record<number, string> = v6
         ? { [PROTO_ICMPV6]: 'icmp6', [PROTO_TCP]: 'tcp6', [PROTO_UDP]: 'udp6', [PROTO_SCTP]: 'sctp6' }
-        : { [PROTO_ICMP]: 'icmp', [PROTO_IGMP]: 'igmp', [PROTO_TCP]: 'tcp', [PROTO_UDP]: 'udp', [PROTO_SCTP]: 'sctp' };
+        : { [PROTO_ICMP]: 'icmp', [PROTO_TCP]: 'tcp', [PROTO_UDP]: 'udp', [PROTO_SCTP]: 'sctp' };
       const s = nwProto === undefined ? undefined : shorthand[nwProto];
       skipProto = s !== undefined;
       out.push(s ?? (v6 ? 'ipv6' : 'ip'));

@@ -2,3 +2,5 @@
 export * from './flow.js';
 export * from './message.js';
 export * from './json.js';
+export * from './parse.js';
+export * from './dump.js';
