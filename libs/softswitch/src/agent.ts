@@ -180,7 +180,7 @@ export class Agent implements AgentSession {
         sw.setConfig(msg.flags, msg.missSendLen);
         return;
       case OFPT.FLOW_MOD:
-        sw.flowMod(msg);
+        sw.flowMod(msg, raw);
         return;
       case OFPT.GROUP_MOD:
         sw.groupMod(msg);

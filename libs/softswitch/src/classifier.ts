@@ -527,7 +527,7 @@ class Subtable<R extends ClassifierRule> {
     const base = s * this.stride;
     this.rec[base + PRIO] = p;
     this.rec[base + HASH] = h;
-    this.rec.set(COMPACT.subarray(0, this.n), base + VALS);
+    for (let j = 0; j < this.n; j++) this.rec[base + VALS + j] = COMPACT[j];
     if (s === this.rules.length) this.rules.push(rule);
     else this.rules[s] = rule;
     rule.clsSubtable = this;

@@ -7,9 +7,21 @@
  * without a classifier lookup.
  *
  * Only the choice of entries is cached. Everything else is done per packet
- * as without the cache: the entries' and tables' counters (FlowTable.credit),
- * meters, group bucket selection, the actions themselves, TTL checks and
- * packet-ins. So the cache changes how fast, never what.
+ * as without the cache: meters, group bucket selection, the actions
+ * themselves, TTL checks and packet-ins. So the cache changes how fast,
+ * never what.
+ *
+ * Counters, as Open vSwitch keeps them: a hit counts the packet on its
+ * megaflow (packets, bytes, time), and sync() folds those counts into the
+ * flow entries and tables of the megaflow's steps. The tables call sync()
+ * (FlowTableOptions.sync) before anything reads or changes an entry's or a
+ * table's counters or last-use time (stats, timeouts, FLOW_REMOVED,
+ * flow-mods), and invalidate() does before the generation changes, so
+ * whatever is read is exact. A walk being replayed when a sync comes (from
+ * its own actions: a transmit listener or controller reacting at once) has
+ * entered its steps up to `walkStep` only: the sync folds this packet into
+ * those, and the walk counts its later steps one by one (FlowTable.credit),
+ * or looks them up if the tables changed.
  *
  * A megaflow records a prefix of the walk: recording stops before a lookup
  * whose key an earlier action may have changed in a way the original key does
@@ -23,7 +35,7 @@
  * packet uses it.
  */
 import { Classifier, ClassifierRule, CompiledMatch } from './classifier.js';
-import type { FlowEntry } from './flow-table.js';
+import type { FlowEntry, FlowTable } from './flow-table.js';
 import { KEY_WORDS } from './key.js';
 
 /** A cached walk: the entry each table visited matched (null: a miss there), in visiting order. */
@@ -31,8 +43,22 @@ export class Megaflow implements ClassifierRule {
   readonly priority = 0;
   clsSubtable: object | null = null;
   clsSlot = -1;
+  /** Packets that took this walk since its counts were last folded into the steps (sync), their bytes, and the clock time of the last. */
+  packets = 0;
+  bytes = 0;
+  used = 0;
 
-  constructor(readonly steps: readonly (FlowEntry | null)[]) {}
+  constructor(
+    readonly steps: readonly (FlowEntry | null)[],
+    /** The table of each step. */
+    readonly tables: readonly FlowTable[],
+    /**
+     * The pipeline's compiled instructions of each step's entry (null for a
+     * miss), so that a replay does not go through the entries: valid while
+     * the generation is unchanged (a MODIFY invalidates).
+     */
+    readonly programs: readonly unknown[],
+  ) {}
 }
 
 export interface FlowCacheStats {
@@ -64,6 +90,23 @@ export class FlowCache {
   private readonly origKey = new Uint32Array(KEY_WORDS);
   /** The union of the masks probed while recording (FlowTable.lookupTrace accumulates into it). */
   readonly mask = new Uint32Array(KEY_WORDS);
+  /** The walk being recorded: the entry (null: a miss) and table of each step. */
+  readonly recEntries: (FlowEntry | null)[] = [];
+  readonly recTables: FlowTable[] = [];
+  readonly recPrograms: unknown[] = [];
+  /** Megaflows with counts not yet folded into their steps. */
+  private dirty: Megaflow[] = [];
+  /**
+   * The walk being replayed with its counts on its megaflow (see enter()),
+   * null if none; the last step it has entered; its packet's bytes; the
+   * megaflow's `used` before it; and whether a sync has already folded it
+   * (the walk then counts its later steps itself).
+   */
+  walk: Megaflow | null = null;
+  walkStep = 0;
+  private walkBytes = 0;
+  private walkPrevUsed = 0;
+  walkSplit = false;
 
   constructor(readonly maxEntries: number = DEFAULT_FLOW_CACHE_SIZE) {}
 
@@ -74,7 +117,51 @@ export class FlowCache {
 
   /** Something the cached walks depend on changed: nothing cached so far may be used. */
   invalidate(): void {
+    this.sync();
     this.gen++;
+  }
+
+  /**
+   * A packet of `bytes` bytes takes megaflow `mf` at clock time `now`, as
+   * the walk the pipeline replays: counted on the megaflow. The caller ends
+   * the walk with leave().
+   */
+  enter(mf: Megaflow, bytes: number, now: number): void {
+    if (mf.packets === 0) this.dirty.push(mf);
+    this.walkPrevUsed = mf.used;
+    mf.packets++;
+    mf.bytes += bytes;
+    mf.used = now;
+    this.walk = mf;
+    this.walkStep = 0;
+    this.walkBytes = bytes;
+    this.walkSplit = false;
+  }
+
+  leave(): void {
+    this.walk = null;
+    this.walkSplit = false;
+  }
+
+  /** Folds the megaflows' counts into their entries and tables. */
+  sync(): void {
+    const dirty = this.dirty;
+    if (dirty.length === 0) return;
+    this.dirty = [];
+    for (let i = 0; i < dirty.length; i++) {
+      const mf = dirty[i];
+      const p = mf.packets;
+      const b = mf.bytes;
+      mf.packets = 0;
+      mf.bytes = 0;
+      if (mf === this.walk && !this.walkSplit) {
+        // The walk under way has entered steps 0..walkStep: its packet counts in those only, and the walk counts the rest itself.
+        this.walkSplit = true;
+        const k = this.walkStep;
+        fold(mf, 0, k + 1, p, b, mf.used);
+        if (p > 1) fold(mf, k + 1, mf.steps.length, p - 1, b - this.walkBytes, this.walkPrevUsed);
+      } else fold(mf, 0, mf.steps.length, p, b, mf.used);
+    }
   }
 
   /** The megaflow covering `key`, or undefined (a miss, counted). */
@@ -94,9 +181,15 @@ export class FlowCache {
     this.mask.fill(0);
   }
 
-  /** Ends the recording: caches the walk (the entries matched, `mask` accumulated since begin()) unless the cache changed meanwhile. */
-  end(steps: readonly (FlowEntry | null)[]): void {
+  /** Ends the recording: caches the walk (recEntries/recTables/recPrograms, `mask` accumulated since begin()) unless the cache changed meanwhile. */
+  end(): void {
     this.recording = false;
+    const steps = this.recEntries.slice();
+    const tables = this.recTables.slice();
+    const programs = this.recPrograms.slice();
+    this.recEntries.length = 0;
+    this.recTables.length = 0;
+    this.recPrograms.length = 0;
     if (steps.length === 0 || this.recordedIn !== this.gen) return;
     if (this.builtFor !== this.gen || this.cls.size >= this.maxEntries) this.flush();
     const mask = this.mask;
@@ -108,10 +201,11 @@ export class FlowCache {
     }
     const c: CompiledMatch = { value, mask, words };
     // A megaflow of the same mask and value cannot be there (its lookup would have hit); insert would replace it.
-    this.cls.insert(c, new Megaflow(steps));
+    this.cls.insert(c, new Megaflow(steps, tables, programs));
   }
 
   private flush(): void {
+    this.sync();
     this.cls = new Classifier<Megaflow>();
     this.builtFor = this.gen;
     this.flushes++;
@@ -126,5 +220,19 @@ export class FlowCache {
       misses: this.misses,
       flushes: this.flushes,
     };
+  }
+}
+
+/** Counts `packets` packets of `bytes` bytes in all, the last at `used`, on steps [from, to) of a megaflow. */
+function fold(mf: Megaflow, from: number, to: number, packets: number, bytes: number, used: number): void {
+  for (let j = from; j < to; j++) {
+    const t = mf.tables[j];
+    t.lookups += packets;
+    const e = mf.steps[j];
+    if (e === null) continue;
+    t.matched += packets;
+    e.packetCount += packets;
+    e.byteCount += bytes;
+    if (used > e.lastUsed) e.lastUsed = used;
   }
 }

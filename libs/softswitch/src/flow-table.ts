@@ -174,11 +174,21 @@ export interface FlowTableOptions {
   maxEntries?: number;
   /** Called after every change of the table's entries (added, replaced, modified, removed): a datapath cache's invalidation. */
   onChange?: () => void;
+  /**
+   * Called before the table reads or changes its entries' counters or its
+   * own (stats, timeouts, flow-mods): a datapath cache that keeps counts of
+   * its own (flow-cache.ts) folds them into the entries and tables here.
+   */
+  sync?: () => void;
 }
 
 function noop(): void {}
 
-function sameBytes(a: Buffer, b: Buffer, len: number): boolean {
+/** The empty lists of a FlowModOutcome (shared: never changed). */
+const NO_ENTRIES: FlowEntry[] = Object.freeze([]) as unknown as FlowEntry[];
+const NO_REMOVED: RemovedFlow[] = Object.freeze([]) as unknown as RemovedFlow[];
+
+function sameBytes(a: Uint8Array, b: Uint8Array, len: number): boolean {
   if (a.length !== len) return false;
   for (let i = 0; i < len; i++) if (a[i] !== b[i]) return false;
   return true;
@@ -214,16 +224,20 @@ class CookieFilter {
 export class FlowTable {
   readonly tableId: number;
   maxEntries: number;
-  /** Packets looked up in this table, and those that matched an entry. */
-  lookupCount = 0;
-  matchedCount = 0;
+  /** @internal packets looked up in this table (lookupCount without the sync), and those that matched an entry. */
+  lookups = 0;
+  /** @internal */
+  matched = 0;
   private readonly cls = new Classifier<FlowEntry>();
   /** Entries with an idle or hard timeout. */
   private readonly timed = new Set<FlowEntry>();
   /** Interned instruction sets by the hash of their encoding (a list only when hashes collide). */
   private readonly sets = new Map<number, InstructionSet | InstructionSet[]>();
   private scratch = new Writer(256);
+  /** The instructions' wire bytes of the flow-mod being applied, if the caller had them (apply). */
+  private wire: Uint8Array | undefined = undefined;
   private readonly changed: () => void;
+  private readonly sync: () => void;
 
   constructor(
     private readonly clock: Clock,
@@ -232,6 +246,19 @@ export class FlowTable {
     this.tableId = options.tableId ?? 0;
     this.maxEntries = options.maxEntries ?? Infinity;
     this.changed = options.onChange ?? noop;
+    this.sync = options.sync ?? noop;
+  }
+
+  /** Packets looked up in this table. */
+  get lookupCount(): number {
+    this.sync();
+    return this.lookups;
+  }
+
+  /** Packets looked up in this table that matched an entry. */
+  get matchedCount(): number {
+    this.sync();
+    return this.matched;
   }
 
   /** Active entries. */
@@ -247,9 +274,21 @@ export class FlowTable {
   /**
    * Applies a flow-mod; throws OfpError (OFPET_BAD_MATCH, OFPET_FLOW_MOD_FAILED) without changing anything.
    * `compiled`, when given, is fm.match already compiled (compileMatch or compileMatchScratch); it is not kept.
+   * `instructionBytes`, when given, is fm.instructions as they came on the wire (the FLOW_MOD's
+   * bytes after its match): interned as they are instead of being encoded again; not kept.
    */
-  apply(fm: FlowModRequest, now: number = this.clock.now(), compiled?: CompiledMatch): FlowModOutcome {
+  apply(fm: FlowModRequest, now: number = this.clock.now(), compiled?: CompiledMatch, instructionBytes?: Uint8Array): FlowModOutcome {
+    this.wire = instructionBytes;
+    try {
+      return this.applyNow(fm, now, compiled);
+    } finally {
+      this.wire = undefined;
+    }
+  }
+
+  private applyNow(fm: FlowModRequest, now: number, compiled: CompiledMatch | undefined): FlowModOutcome {
     if ((fm.flags & ~ALL_FLAGS) !== 0) throw fail(OFPFMFC.BAD_FLAGS, `unknown flags 0x${fm.flags.toString(16)}`);
+    this.sync();
     switch (fm.command) {
       case OFPFC.ADD:
         return this.add(fm, now, compiled ?? compileMatchScratch(fm.match));
@@ -277,20 +316,20 @@ export class FlowTable {
     }
     if (entry.idleTimeout !== 0 || entry.hardTimeout !== 0) this.timed.add(entry);
     this.changed();
-    if (existing === undefined) return { added: entry, modified: [], removed: [] };
+    if (existing === undefined) return { added: entry, modified: NO_ENTRIES, removed: NO_REMOVED };
     if ((fm.flags & OFPFF.RESET_COUNTS) === 0) {
       entry.packetCount = existing.packetCount;
       entry.byteCount = existing.byteCount;
     }
     existing.detached = copyCompiled(c);
     this.release(existing);
-    return { added: entry, replaced: existing, modified: [], removed: [] };
+    return { added: entry, replaced: existing, modified: NO_ENTRIES, removed: NO_REMOVED };
   }
 
   private modify(fm: FlowModRequest, strict: boolean, c: CompiledMatch): FlowModOutcome {
     const cookie = new CookieFilter(fm.cookie, fm.cookieMask);
     const targets = this.pick(c, strict ? fm.priority : -1).filter((e) => cookie.test(e));
-    if (targets.length === 0) return { modified: [], removed: [] };
+    if (targets.length === 0) return { modified: NO_ENTRIES, removed: NO_REMOVED };
     this.changed();
     const set = this.intern(fm.instructions);
     for (const e of targets) {
@@ -303,12 +342,12 @@ export class FlowTable {
       }
     }
     this.drop(set); // intern() counted one reference for a new entry
-    return { modified: targets, removed: [] };
+    return { modified: targets, removed: NO_REMOVED };
   }
 
   private delete(fm: FlowModRequest, strict: boolean, now: number, c: CompiledMatch): FlowModOutcome {
     const targets = this.pick(c, strict ? fm.priority : -1).filter(this.filter(fm));
-    return { modified: [], removed: this.remove(targets, OFPRR.DELETE, now) };
+    return { modified: NO_ENTRIES, removed: this.remove(targets, OFPRR.DELETE, now) };
   }
 
   /** Strict (priority ≥ 0: same match and priority) or non-strict (equal or more specific match) selection. */
@@ -334,6 +373,7 @@ export class FlowTable {
    * reasons such as OFPRR_GROUP_DELETE); returns those that were in it.
    */
   remove(entries: readonly FlowEntry[], reason: number, now: number = this.clock.now()): RemovedFlow[] {
+    this.sync();
     const out: RemovedFlow[] = [];
     for (const e of entries) {
       if (!this.cls.contains(e)) continue;
@@ -353,12 +393,20 @@ export class FlowTable {
 
   /** The shared InstructionSet for this list, with one more reference. */
   private intern(list: readonly Instruction[]): InstructionSet {
-    const len = instructionsLength(list);
-    if (this.scratch.buf.length < len) this.scratch = new Writer(Math.max(len, 2 * this.scratch.buf.length));
-    const w = this.scratch;
-    w.pos = 0;
-    encodeInstructions(list, w);
-    const b = w.buf;
+    let b: Uint8Array;
+    let len: number;
+    if (this.wire !== undefined) {
+      // As they came: equal lists may come as different bytes (padding), which only costs sharing.
+      b = this.wire;
+      len = b.length;
+    } else {
+      len = instructionsLength(list);
+      if (this.scratch.buf.length < len) this.scratch = new Writer(Math.max(len, 2 * this.scratch.buf.length));
+      const w = this.scratch;
+      w.pos = 0;
+      encodeInstructions(list, w);
+      b = w.buf;
+    }
     let h = 0x811c9dc5 ^ len;
     for (let i = 0; i < len; i++) h = Math.imul(h ^ b[i], 0x01000193);
     const there = this.sets.get(h);
@@ -394,10 +442,10 @@ export class FlowTable {
    * long) against it and the table, or undefined on a miss.
    */
   lookup(key: Uint32Array, bytes: number, now?: number): FlowEntry | undefined {
-    this.lookupCount++;
+    this.lookups++;
     const e = this.cls.lookup(key);
     if (e === undefined) return undefined;
-    this.matchedCount++;
+    this.matched++;
     e.packetCount++;
     e.byteCount += bytes;
     e.lastUsed = now ?? this.clock.now();
@@ -409,10 +457,10 @@ export class FlowTable {
    * Classifier.lookupTrace): how a megaflow cache learns its masks.
    */
   lookupTrace(key: Uint32Array, bytes: number, now: number, acc: Uint32Array): FlowEntry | undefined {
-    this.lookupCount++;
+    this.lookups++;
     const e = this.cls.lookupTrace(key, acc);
     if (e === undefined) return undefined;
-    this.matchedCount++;
+    this.matched++;
     e.packetCount++;
     e.byteCount += bytes;
     e.lastUsed = now;
@@ -425,9 +473,9 @@ export class FlowTable {
    * null for a miss. The caller guarantees `e` is still in this table.
    */
   credit(e: FlowEntry | null, bytes: number, now: number): void {
-    this.lookupCount++;
+    this.lookups++;
     if (e === null) return;
-    this.matchedCount++;
+    this.matched++;
     e.packetCount++;
     e.byteCount += bytes;
     e.lastUsed = now;
@@ -444,6 +492,7 @@ export class FlowTable {
    * that ran out first; hard when both did at once).
    */
   expire(now: number = this.clock.now()): RemovedFlow[] {
+    this.sync();
     const idle: FlowEntry[] = [];
     const hard: FlowEntry[] = [];
     for (const e of this.timed) {
@@ -457,6 +506,7 @@ export class FlowTable {
 
   /** The earliest clock time an entry can time out (Infinity if none has a timeout). */
   nextExpiry(): number {
+    this.sync();
     let t = Infinity;
     for (const e of this.timed) {
       if (e.hardTimeout !== 0) t = Math.min(t, e.installedAt + e.hardTimeout * 1000);
@@ -467,6 +517,7 @@ export class FlowTable {
 
   /** The entries a flow-stats request selects (non-strict match, cookie, out_port, out_group). */
   select(sel: FlowSelector): FlowEntry[] {
+    this.sync();
     return this.cls.covered(compileMatchScratch(sel.match)).filter(this.filter(sel));
   }
 
@@ -484,16 +535,19 @@ export class FlowTable {
 
   /** The entry with exactly this match and priority. */
   find(match: Match, priority: number): FlowEntry | undefined {
+    this.sync();
     return this.cls.find(compileMatchScratch(match), priority);
   }
 
   /** Every entry (a snapshot). */
   entries(): FlowEntry[] {
+    this.sync();
     return this.cls.all();
   }
 
   /** One ofp_flow_stats for an entry of this table. */
   statsOf(e: FlowEntry, now: number = this.clock.now()): FlowStats {
+    this.sync();
     const d = e.duration(now);
     return {
       tableId: this.tableId,
@@ -513,6 +567,7 @@ export class FlowTable {
 
   /** Removes every entry without reporting them. */
   clear(): void {
+    this.sync();
     this.cls.clear();
     this.timed.clear();
     this.sets.clear();

@@ -65,7 +65,7 @@ import { FlowEntry, FlowTable, RemovedFlow } from './flow-table.js';
 import { GroupTable } from './groups.js';
 import { MeterTable } from './meters.js';
 import { W } from './key.js';
-import { parsePacket, ParsedPacket } from './packet.js';
+import { parseInto, parsePacket, ParsedPacket } from './packet.js';
 import { packetInMatch, Pipeline, PipelineHost, validateActions, validateInstructions, ValidationEnv } from './pipeline.js';
 import { Agent, AgentSession, AsyncKind } from './agent.js';
 
@@ -190,6 +190,8 @@ export class SwitchInstance {
   private generationId: bigint | undefined;
   private readonly pipeline: Pipeline;
   private readonly env: ValidationEnv;
+  /** The ParsedPacket receiveFrame reuses, null while it is in use. */
+  private spare: ParsedPacket | null = null;
   /** The datapath flow cache, null when off. */
   private cache: FlowCache | null;
 
@@ -202,7 +204,8 @@ export class SwitchInstance {
     const fc = opts.flowCache ?? true;
     this.cache = fc === false ? null : new FlowCache(fc === true ? DEFAULT_FLOW_CACHE_SIZE : fc);
     const onChange = () => this.cache?.invalidate();
-    this.tables = Array.from({ length: n }, (_, tableId) => new FlowTable(this.clock, { tableId, maxEntries: opts.maxEntriesPerTable, onChange }));
+    const sync = () => this.cache?.sync();
+    this.tables = Array.from({ length: n }, (_, tableId) => new FlowTable(this.clock, { tableId, maxEntries: opts.maxEntriesPerTable, onChange, sync }));
     this.tableConfig = new Array<number>(n).fill(0);
     this.groups = new GroupTable(this.clock, {
       portLive: (port) => this.portLive(port),
@@ -234,7 +237,12 @@ export class SwitchInstance {
   // -------------------------------------------------------------------------
   // The datapath
 
-  /** A frame arrives on a port: runs the pipeline (on a copy; `frame` is not changed). */
+  /**
+   * A frame arrives on a port: runs the pipeline. `frame` is never changed
+   * (an action editing the packet works on a copy), but it may be the very
+   * Buffer that transmit listeners get (see onTransmit): a caller whose
+   * listeners keep frames must not change `frame` after the call.
+   */
   receiveFrame(inPort: number, frame: Buffer): void {
     const port = this.ports.get(inPort);
     if (port === undefined) return;
@@ -244,18 +252,29 @@ export class SwitchInstance {
       port.rxDropped++;
       return;
     }
-    // The pipeline edits frames in place: the packet copies the caller's buffer before its first edit.
-    const pkt = parsePacket(frame, inPort);
-    pkt.shared = true;
-    if ((this.configFlags & OFPC_FRAG.MASK) === OFPC_FRAG.DROP && pkt.fragment) {
-      port.rxDropped++;
-      return;
+    // One ParsedPacket is reused from packet to packet; a frame received while it is in use (a listener looping back) gets its own.
+    let pkt = this.spare;
+    if (pkt === null) pkt = parsePacket(frame, inPort);
+    else {
+      this.spare = null;
+      parseInto(pkt, frame, inPort);
     }
-    this.pipeline.receive(pkt);
+    // The pipeline edits frames in place: the packet copies the caller's buffer before its first edit.
+    pkt.shared = true;
+    try {
+      if ((this.configFlags & OFPC_FRAG.MASK) === OFPC_FRAG.DROP && pkt.fragment) {
+        port.rxDropped++;
+        return;
+      }
+      this.pipeline.receive(pkt);
+    } finally {
+      this.spare = pkt;
+    }
   }
 
   /** Turns the flow cache on (true, or its size in megaflows) or off (false), as InstanceOptions.flowCache; a new cache starts empty. */
   setFlowCache(fc: boolean | number): void {
+    this.cache?.sync();
     this.cache = fc === false ? null : new FlowCache(fc === true ? DEFAULT_FLOW_CACHE_SIZE : fc);
     this.pipeline.cache = this.cache;
   }
@@ -270,7 +289,12 @@ export class SwitchInstance {
     this.cache?.invalidate();
   }
 
-  /** Frames leaving ports. Returns the unsubscribe function. */
+  /**
+   * Frames leaving ports. Returns the unsubscribe function. Frames are not
+   * copied for the listeners: a listener may keep the Buffer it is given but
+   * must not change it (the same Buffer may be given for several outputs of
+   * one packet, and may be the one given to receiveFrame).
+   */
   onTransmit(listener: (port: number, frame: Buffer) => void): () => void {
     this.listeners.add(listener);
     return () => {
@@ -644,8 +668,11 @@ export class SwitchInstance {
   // -------------------------------------------------------------------------
   // State-changing requests (the agent has checked the role)
 
-  /** @internal FLOW_MOD (§6.4). Throws OfpError; an accepted flow-mod with a buffer id still throws OFPBRC_BUFFER_UNKNOWN. */
-  flowMod(fm: FlowMod): void {
+  /**
+   * @internal FLOW_MOD (§6.4). Throws OfpError; an accepted flow-mod with a buffer id still throws OFPBRC_BUFFER_UNKNOWN.
+   * `raw`: the message `fm` was decoded from, if there was one (its instruction bytes are interned as they are).
+   */
+  flowMod(fm: FlowMod, raw?: Buffer): void {
     const cmd = fm.command;
     if (cmd > OFPFC.DELETE_STRICT) throw new OfpError(OFPET.FLOW_MOD_FAILED, OFPFMFC.BAD_COMMAND, `flow-mod command ${cmd}`);
     const isDelete = cmd === OFPFC.DELETE || cmd === OFPFC.DELETE_STRICT;
@@ -657,7 +684,7 @@ export class SwitchInstance {
     const now = this.clock.now();
     if (fm.tableId !== OFPTT.ALL) {
       const t = this.tables[fm.tableId];
-      const outcome = t.apply(fm, now, c);
+      const outcome = t.apply(fm, now, c, raw === undefined || isDelete ? undefined : instructionBytes(raw));
       if (outcome.removed.length > 0) this.flowsRemoved(t, outcome.removed);
     } else {
       // FLOW_REMOVED listeners may compile matches (a reentrant request) before the next table: keep a copy of our own.
@@ -746,6 +773,18 @@ export class SwitchInstance {
     const pkt = parsePacket(Buffer.from(po.data), inPort);
     this.pipeline.packetOut(pkt, po.actions);
   }
+}
+
+/** Offset of a FLOW_MOD's match (ofp_flow_mod without it). */
+const FLOW_MOD_MATCH = 48;
+
+/** The instructions of an encoded FLOW_MOD: the bytes after its (padded) match; undefined if the message is not laid out so. */
+function instructionBytes(raw: Buffer): Buffer | undefined {
+  if (raw.length < FLOW_MOD_MATCH + 4) return undefined;
+  const end = (raw[2] << 8) | raw[3];
+  const start = FLOW_MOD_MATCH + ((((raw[FLOW_MOD_MATCH + 2] << 8) | raw[FLOW_MOD_MATCH + 3]) + 7) & ~7);
+  if (end > raw.length || start > end) return undefined;
+  return raw.subarray(start, end);
 }
 
 function usesMeter(e: FlowEntry, meterId: number): boolean {

@@ -37,7 +37,7 @@ import { actionSetRank, applyHeaderAction, validateHeaderAction } from './header
 import { W } from './key.js';
 import { MeterTable, remarkDscp } from './meters.js';
 import { clonePacket, L3, ParsedPacket } from './packet.js';
-import type { FlowCache } from './flow-cache.js';
+import type { FlowCache, Megaflow } from './flow-cache.js';
 
 /** What the pipeline needs of its instance. */
 export interface PipelineHost {
@@ -175,7 +175,12 @@ interface Run {
 /** One set-field ip_dscp action per DSCP value, for DSCP_REMARK bands (the action's plan is cached per object). */
 const DSCP_ACTIONS: Action[] = Array.from({ length: 64 }, (_, v) => ({ type: OFPAT.SET_FIELD, field: { field: 'ip_dscp', value: v } }));
 
-const NO_STEPS: readonly (FlowEntry | null)[] = [];
+/** How fromTable counts and records (see there). */
+const DIRECT = 0;
+const DEFERRED = 1;
+const RECORD = 2;
+/** The outer Run of a received packet (read only). */
+const RECEIVED: Run = { tableId: 0, entry: null, packetOut: false };
 
 export class Pipeline {
   constructor(
@@ -186,28 +191,35 @@ export class Pipeline {
 
   /** A packet that arrived on a port: the pipeline from table 0. */
   receive(pkt: ParsedPacket): void {
-    const run: Run = { tableId: 0, entry: null, packetOut: false };
     const cache = this.cache;
     if (cache === null) {
-      this.fromTable(pkt, 0, run, NO_STEPS, null);
+      this.fromTable(pkt, 0, RECEIVED, null, DIRECT);
       return;
     }
     const mf = cache.lookup(pkt.key);
     if (mf !== undefined) {
-      this.fromTable(pkt, 0, run, mf.steps, null);
+      if (cache.walk !== null) {
+        // A packet sent into the instance during another one's replay (a transmit listener looping back): counted step by step.
+        this.fromTable(pkt, 0, RECEIVED, mf, DIRECT);
+        return;
+      }
+      try {
+        this.fromTable(pkt, 0, RECEIVED, mf, DEFERRED);
+      } finally {
+        cache.leave();
+      }
       return;
     }
     if (cache.recording) {
       // A packet sent into the instance while another one's walk is being recorded (a transmit listener looping back).
-      this.fromTable(pkt, 0, run, NO_STEPS, null);
+      this.fromTable(pkt, 0, RECEIVED, null, DIRECT);
       return;
     }
-    const steps: (FlowEntry | null)[] = [];
     cache.begin(pkt.key);
     try {
-      this.fromTable(pkt, 0, run, NO_STEPS, steps);
+      this.fromTable(pkt, 0, RECEIVED, null, RECORD);
     } finally {
-      cache.end(steps);
+      cache.end();
     }
   }
 
@@ -218,43 +230,57 @@ export class Pipeline {
 
   /**
    * The walk through the tables from `first`. `replay`: the entries a cached
-   * walk matched, taken (and counted) instead of looking the first tables up
-   * while the cache has not changed since; `record`: where to record this
-   * walk's entries for the cache (while its key is the packet's own).
+   * walk matched, taken instead of looking the first tables up while the
+   * cache has not changed since; counted one by one (DIRECT) or on the
+   * megaflow the cache is replaying (DEFERRED, see FlowCache.enter). RECORD:
+   * records this walk's entries for the cache (while its key is the
+   * packet's own).
    */
-  private fromTable(pkt: ParsedPacket, first: number, outer: Run, replay: readonly (FlowEntry | null)[], record: (FlowEntry | null)[] | null): void {
+  private fromTable(pkt: ParsedPacket, first: number, outer: Run, replay: Megaflow | null, mode: number): void {
     const host = this.host;
     const cache = this.cache;
     const gen = cache === null ? 0 : cache.generation;
     const now = host.clock.now();
     const bytes = pkt.frame.length;
     const run: Run = { tableId: first, entry: null, packetOut: outer.packetOut };
+    let record = mode === RECORD;
     let set: ActionSet | null = null;
     let tableId = first;
     let step = 0;
+    const steps = replay === null ? 0 : replay.steps.length;
+    if (mode === DEFERRED) cache!.enter(replay!, bytes, now);
     for (;;) {
       const table = host.tables[tableId];
       if (table === undefined) return;
       run.tableId = tableId;
       let entry: FlowEntry | null | undefined;
-      if (step < replay.length && cache!.generation === gen) {
-        entry = replay[step];
-        table.credit(entry, bytes, now);
-      } else if (record !== null && cache!.generation === gen) {
-        entry = table.lookupTrace(pkt.key, bytes, now, cache!.mask) ?? null;
-        record.push(entry);
-      } else entry = table.lookup(pkt.key, bytes, now);
+      let prog: Program;
+      if (step < steps && cache!.generation === gen) {
+        // The megaflow's entry and program: the entry itself is not read (it may be cold in memory).
+        entry = replay!.steps[step];
+        if (mode === DEFERRED && !cache!.walkSplit) cache!.walkStep = step;
+        else table.credit(entry, bytes, now);
+        if (entry === null) return;
+        prog = replay!.programs[step] as Program;
+      } else {
+        if (record && cache!.generation === gen) {
+          entry = table.lookupTrace(pkt.key, bytes, now, cache!.mask) ?? null;
+          cache!.recEntries.push(entry);
+          cache!.recTables.push(table);
+          cache!.recPrograms.push(entry === null ? null : programOfEntry(entry));
+        } else entry = table.lookup(pkt.key, bytes, now);
+        if (entry === undefined || entry === null) return; // table miss without a table-miss entry: drop (§5.4)
+        prog = programOfEntry(entry);
+      }
       step++;
-      if (entry === undefined || entry === null) return; // table miss without a table-miss entry: drop (§5.4)
       run.entry = entry;
-      const prog = programOfEntry(entry);
       if (prog.meterId !== 0) {
         // A DSCP-remark band changes the key by the meter's state, not by the walk's: stop recording.
-        record = null;
+        record = false;
         if (!this.meter(pkt, prog.meterId, now)) return;
       }
       if (prog.apply !== null) {
-        if (prog.applyModifies) record = null;
+        if (prog.applyModifies) record = false;
         if (!this.runList(pkt, prog.apply, run, 0)) return;
       }
       if (prog.clear && set !== null) set.clear();
@@ -335,31 +361,45 @@ export class Pipeline {
     }
   }
 
+  /**
+   * Zero-copy output: the listeners get the packet's frame itself (they may
+   * keep it, and must not change it), and the packet is marked shared so
+   * that an action editing it afterwards works on a copy (own()).
+   */
   private output(pkt: ParsedPacket, port: number, run: Run): void {
     const host = this.host;
     const inPort = pkt.key[W.in_port] >>> 0;
     if (port <= OFPP.MAX) {
       // Sending a packet back where it came from takes OFPP_IN_PORT (§7.2.5).
-      if (port !== inPort) host.transmit(port, Buffer.from(pkt.frame));
+      if (port !== inPort) {
+        pkt.shared = true;
+        host.transmit(port, pkt.frame);
+      }
       return;
     }
     switch (port) {
       case OFPP.IN_PORT:
-        if (inPort <= OFPP.MAX || inPort === OFPP.LOCAL) host.transmit(inPort, Buffer.from(pkt.frame));
-        else if (inPort === OFPP.CONTROLLER) this.packetIn(pkt, OFPR.ACTION, run);
+        if (inPort <= OFPP.MAX || inPort === OFPP.LOCAL) {
+          pkt.shared = true;
+          host.transmit(inPort, pkt.frame);
+        } else if (inPort === OFPP.CONTROLLER) this.packetIn(pkt, OFPR.ACTION, run);
         return;
       case OFPP.ALL:
       case OFPP.FLOOD:
-        for (const p of host.floodPorts(inPort)) host.transmit(p, Buffer.from(pkt.frame));
+        pkt.shared = true;
+        for (const p of host.floodPorts(inPort)) host.transmit(p, pkt.frame);
         return;
       case OFPP.CONTROLLER:
         this.packetIn(pkt, run.entry !== null && isTableMiss(run.entry) ? OFPR.NO_MATCH : OFPR.ACTION, run);
         return;
       case OFPP.LOCAL:
-        if (inPort !== OFPP.LOCAL) host.transmit(OFPP.LOCAL, Buffer.from(pkt.frame));
+        if (inPort !== OFPP.LOCAL) {
+          pkt.shared = true;
+          host.transmit(OFPP.LOCAL, pkt.frame);
+        }
         return;
       case OFPP.TABLE:
-        if (run.packetOut) this.fromTable(clonePacket(pkt), 0, run, NO_STEPS, null);
+        if (run.packetOut) this.fromTable(clonePacket(pkt), 0, run, null, DIRECT);
         return;
       default:
         return; // NORMAL, ANY: refused when the actions were validated
