@@ -4,7 +4,7 @@
  * `ovs-ofctl -O OpenFlow13 dump-*` prints it.
  */
 import { Command } from 'commander';
-import type { FlowStats } from '@nicvisor/openflow';
+import { OFPP, type FlowStats } from '@nicvisor/openflow';
 import {
   flowMatchesFilter,
   flowStatsFromJson,
@@ -116,6 +116,39 @@ function simple(name: string, description: string, run: (client: Client, inst: I
 
 const view = (opts: ViewOpts) => (opts.asVnf ? '?view=vnf' : '');
 
+/** A port as dump-ports takes it: a number, LOCAL / CONTROLLER / …, or (with names) a port name. */
+function portArg(text: string, names: ReadonlyMap<number, string>): number {
+  const reserved: Record<string, number> = { LOCAL: OFPP.LOCAL, CONTROLLER: OFPP.CONTROLLER, IN_PORT: OFPP.IN_PORT, ANY: OFPP.ANY, NONE: OFPP.ANY };
+  if (/^\d+$/.test(text)) return Number(text);
+  const r = reserved[text.toUpperCase()];
+  if (r !== undefined) return r;
+  for (const [n, name] of names) if (name === text) return n;
+  throw new CliError(`"${text}" is not a port number or the name of a port of the instance`, '`nicvisor dump-ports-desc VNF` lists its ports');
+}
+
+/** dump-ports VNF [PORT]: the counters the controller reads from the NIC (PORT_STATS), as ovs-ofctl prints them. */
+function dumpPortsCommand(): Command {
+  return new Command('dump-ports')
+    .description('port statistics (read from the NIC) as `ovs-ofctl dump-ports` prints them')
+    .argument('<vnf|dpid>', 'the vNF name or the datapath id of its instance')
+    .argument('[port]', 'only this port (number, LOCAL, or a port name)')
+    .option('--json', 'print the API JSON (description and counters), one object per line')
+    .action(async (ref: string, port: string | undefined, opts: { json?: boolean }, c: Command) => {
+      const client = Client.of(c);
+      const inst = await client.resolve(ref);
+      let rows = await client.get<(PortStatsLike & { name?: string })[]>(`/v1/instances/${enc(inst.vnf)}/ports`);
+      if (port !== undefined) {
+        const want = portArg(port, new Map(rows.map((r) => [r.portNo, r.name ?? ''])));
+        rows = rows.filter((r) => want === OFPP.ANY || r.portNo === want);
+        if (rows.length === 0) throw new CliError(`instance ${inst.vnf} has no port ${port}`, '`nicvisor dump-ports-desc VNF` lists its ports');
+      }
+      if (opts.json) return rows.forEach((r) => out(JSON.stringify(r)));
+      rows.sort((a, b) => a.portNo - b.portNo);
+      out(`OFPST_PORT reply (OF1.3) (xid=0x2): ${rows.length} ports`);
+      rows.forEach((p) => formatPortStats(p).forEach(out));
+    });
+}
+
 export function dumpCommands(): Command[] {
   return [
     dumpFlowsCommand(),
@@ -144,18 +177,7 @@ export function dumpCommands(): Command[] {
         .sort((a, b) => a.meterId - b.meterId)
         .forEach((m) => formatMeterConfig(m).forEach(out));
     }),
-    simple(
-      'dump-ports',
-      'port statistics as `ovs-ofctl dump-ports` prints them ("?" where the controller gives no counter)',
-      async (client, inst, opts) => {
-        const rows = await client.get<PortStatsLike[]>(`/v1/instances/${enc(inst.vnf)}/ports`);
-        if (opts.json) return rows.forEach((r) => out(JSON.stringify(r)));
-        rows.sort((a, b) => a.portNo - b.portNo);
-        out(`OFPST_PORT reply (OF1.3) (xid=0x2): ${rows.length} ports`);
-        rows.forEach((p) => formatPortStats(p).forEach(out));
-      },
-      false,
-    ),
+    dumpPortsCommand(),
     simple(
       'dump-ports-desc',
       'port descriptions as `ovs-ofctl dump-ports-desc` prints them',

@@ -1,14 +1,17 @@
 /**
  * add-flow / del-flows / mod-flows, add-group / del-groups, add-meter /
  * del-meters: the operator's own tables and ids, in ovs-ofctl's syntax,
- * through the controller's operator routes. The text is parsed here (so a
- * bad token is named before anything is sent) and sent as the API's JSON.
+ * through the controller's operator routes. The text is parsed here too (so
+ * a bad token or a table that is not the operator's is named before
+ * anything is sent); flows go to the API as text (POST / PATCH / DELETE
+ * /v1/instances/VNF/flows with {"flow"} or {"filter"}), which parses it with
+ * the same library; groups and meters as the API's JSON.
  */
 import { Command } from 'commander';
 import { OFPTT, type FlowMod } from '@nicvisor/openflow';
-import { flowMatchesFilter, parseFlowFilter, parseFlowMod, parseGroupMod, parseMeterMod, toJson, type AnyMessage, type JsonValue } from '@nicvisor/openflow/text/index.js';
+import { parseFlowMod, parseGroupMod, parseMeterMod, toJson, type AnyMessage, type JsonValue } from '@nicvisor/openflow/text/index.js';
 import { ApiError, Client, enc, type Instance } from './client.js';
-import { fetchFlows, syntaxError } from './dump.js';
+import { syntaxError } from './dump.js';
 import { CliError } from './messages.js';
 
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -20,19 +23,17 @@ function json(x: unknown): JsonValue {
   return toJson({ value: x } as unknown as AnyMessage).value ?? null;
 }
 
-/** A FlowMod as the API's OperatorFlowDto. */
-export function operatorFlowBody(fm: FlowMod, tableId: number, opts: { strict?: boolean; withInstructions: boolean }): Record<string, unknown> {
+/** Flow flags cannot be given to operator flows: said before anything is sent. */
+function noFlags(fm: FlowMod): void {
   if (fm.flags !== 0) throw new CliError('flow flags (send_flow_rem, check_overlap, …) cannot be given to operator flows', 'the controller API takes no flags for operator flows');
-  const body: Record<string, unknown> = { tableId, priority: fm.priority, match: json(fm.match) };
-  if (fm.cookieMask !== 0n && fm.cookieMask !== 0xffffffffffffffffn && fm.cookieMask !== COOKIE_BITS) {
-    throw new CliError(`cookie mask 0x${fm.cookieMask.toString(16)} is not supported here`, 'give an exact cookie (cookie=0x5/-1) or none');
+}
+
+/** Operator cookies are 48 bits (nicvisor's namespace is in the top 16). */
+function cookieFits(fm: FlowMod): void {
+  const top = fm.cookie & ~COOKIE_BITS;
+  if (top !== 0n && top !== 0x6e76n << 48n) {
+    throw new CliError(`cookie 0x${fm.cookie.toString(16)} does not fit in 48 bits`, "the top 16 bits of operator cookies are nicvisor's namespace (0x6e76)");
   }
-  if (fm.cookie !== 0n || fm.cookieMask !== 0n) body.cookie = (fm.cookie & COOKIE_BITS).toString();
-  if (fm.idleTimeout) body.idleTimeout = fm.idleTimeout;
-  if (fm.hardTimeout) body.hardTimeout = fm.hardTimeout;
-  if (opts.withInstructions) body.instructions = json(fm.instructions);
-  if (opts.strict !== undefined) body.strict = opts.strict;
-  return body;
 }
 
 function operatorTable(inst: Instance, tableId: number, tok: string): number {
@@ -75,8 +76,10 @@ export function modCommands(): Command[] {
       } catch (e) {
         syntaxError(e, 'flow', '"table=0,priority=100,in_port=3,actions=goto_table:1"');
       }
-      const table = operatorTable(inst, fm.tableId, `table=${fm.tableId}`);
-      await client.request('POST', `/v1/instances/${enc(inst.vnf)}/flows`, operatorFlowBody(fm, table, { withInstructions: true }));
+      operatorTable(inst, fm.tableId, `table=${fm.tableId}`);
+      noFlags(fm);
+      cookieFits(fm);
+      await client.request('POST', `/v1/instances/${enc(inst.vnf)}/flows`, { flow: text });
     }),
     flowCommand(
       'del-flows',
@@ -89,14 +92,12 @@ export function modCommands(): Command[] {
         } catch (e) {
           syntaxError(e, 'filter', '"table=0,in_port=3"');
         }
-        const tables = fm.tableId === OFPTT.ALL ? inst.tables.operator : [operatorTable(inst, fm.tableId, `table=${fm.tableId}`)];
-        for (const t of tables) {
-          await client.request('DELETE', `/v1/instances/${enc(inst.vnf)}/flows`, operatorFlowBody(fm, t, { strict, withInstructions: false }));
-        }
+        if (fm.tableId !== OFPTT.ALL) operatorTable(inst, fm.tableId, `table=${fm.tableId}`);
+        await client.request('DELETE', `/v1/instances/${enc(inst.vnf)}/flows`, { filter: text ?? '', strict });
       },
       true,
     ),
-    flowCommand('mod-flows', "change the actions of operator flows (delete and re-add: counters restart)", 'flow', async (client, inst, text, strict) => {
+    flowCommand('mod-flows', 'change the actions of operator flows in place (OFPFC_MODIFY; counters are kept)', 'flow', async (client, inst, text, strict) => {
       let fm: FlowMod;
       try {
         fm = parseFlowMod(text!, { command: 'modify', strict });
@@ -104,15 +105,10 @@ export function modCommands(): Command[] {
         syntaxError(e, 'flow', '"table=0,in_port=3,actions=goto_table:2"');
       }
       if (fm.tableId !== OFPTT.ALL) operatorTable(inst, fm.tableId, `table=${fm.tableId}`);
-      const filter = parseFlowFilter(text!.replace(/(^|[,\s])(apply_)?actions\s*[=:].*$/i, ''), { strict });
-      const rows = (await fetchFlows(client, inst, false)).filter((r) => r.owner === 'operator' && flowMatchesFilter(r.flow, filter));
-      for (const { flow } of rows) {
-        const existing: FlowMod = { ...fm, tableId: flow.tableId, priority: flow.priority, match: flow.match, cookie: flow.cookie & COOKIE_BITS, cookieMask: 0n, idleTimeout: flow.idleTimeout, hardTimeout: flow.hardTimeout };
-        const path = `/v1/instances/${enc(inst.vnf)}/flows`;
-        await client.request('DELETE', path, operatorFlowBody({ ...existing, cookieMask: 0xffffffffffffffffn }, flow.tableId, { strict: true, withInstructions: false }));
-        await client.request('POST', path, operatorFlowBody(existing, flow.tableId, { withInstructions: true }));
-      }
-      out(`modified ${rows.length} flow${rows.length === 1 ? '' : 's'}`);
+      noFlags(fm);
+      cookieFits(fm);
+      const r = await client.request<{ modified: number }>('PATCH', `/v1/instances/${enc(inst.vnf)}/flows`, { flow: text, strict });
+      out(`modified ${r.modified} flow${r.modified === 1 ? '' : 's'}`);
     }),
     flowCommand('add-group', 'add an operator group (group_id=1,type=select,bucket=weight:1,actions=output:2,…)', 'group', async (client, inst, text) => {
       let gm;

@@ -32,6 +32,9 @@ export interface ApiErrorBody {
   ofp?: { type: string; code: string };
   /** For a NIC driver error: its code. */
   code?: string;
+  /** For a flow given as text: the bad token and where it starts (1-based, as in the message). */
+  token?: string;
+  position?: number;
 }
 
 const REASON: Record<number, string> = {
@@ -84,7 +87,7 @@ export function validationException(errors: ValidationError[]): BadRequestExcept
 export function toApiError(e: unknown): ApiErrorBody {
   if (e instanceof DomainError) {
     const statusCode = DOMAIN_STATUS[e.kind];
-    return { statusCode, error: REASON[statusCode]!, message: e.message, ...(e.field ? { field: e.field } : {}) };
+    return { statusCode, error: REASON[statusCode]!, message: e.message, ...(e.field ? { field: e.field } : {}), ...(e.extra ?? {}) };
   }
   if (e instanceof OfpError) {
     return { statusCode: 400, error: 'Bad Request', message: e.message, ofp: { type: errorTypeName(e.type), code: errorCodeName(e.type, e.code) } };

@@ -6,7 +6,7 @@
  * and opens the vNF's delegated channel.
  */
 import { interval, Observable, Subject, filter, map, merge, switchMap, from, catchError, EMPTY } from 'rxjs';
-import { FlowMod, MultipartReply, OFPMP, type TableStatsReply, OFPT, OFPTT, OfpError, validateMatch } from '@nicvisor/openflow';
+import { FlowMod, GroupMod, MeterMod, MultipartReply, OFPMP, OFPP, type MultipartRequest, type PortStats, type TableStatsReply, OFPT, OFPTT, OfpError, validateMatch } from '@nicvisor/openflow';
 import { OPERATOR, ownerOfTable, tenantPrincipal, type Ownership, type Principal } from '@nicvisor/tenancy';
 import type { ControllerConfig } from '../config.js';
 import { EmbeddedNicDriver } from '../nic/embedded-driver.js';
@@ -163,10 +163,26 @@ export class CoreRuntime implements InstanceRuntime {
     return stats.filter((t) => t.tableId < r.own.tableCount).map((t) => ({ entry: t, owner: ownerOfTable(r.own, t.tableId) ?? null }));
   }
 
+  /**
+   * The instance's ports: each description (PORT_DESC, kept current by
+   * PORT_STATUS) merged with its counters from a PORT_STATS request through
+   * the NIC session. Without a session, or if the NIC refuses the request,
+   * what is known without counters.
+   */
   async ports(vnf: string): Promise<unknown[]> {
     const r = this.get(vnf);
     const s = this.core.readySession(r.datapathId);
-    return s === undefined ? r.own.ports.map((portNo) => ({ portNo })) : [...s.ports.values()];
+    if (s === undefined) return r.own.ports.map((portNo) => ({ portNo }));
+    let stats: PortStats[] = [];
+    try {
+      const req: MultipartRequest = { type: OFPT.MULTIPART_REQUEST, xid: 0, flags: 0, body: { mpType: OFPMP.PORT_STATS, portNo: OFPP.ANY } };
+      const parts = await s.multipart(req);
+      stats = parts.flatMap((p) => (p.body.mpType === OFPMP.PORT_STATS ? p.body.entries : []));
+    } catch {
+      // descriptions only: the counters print as "?"
+    }
+    const byPort = new Map(stats.map((st) => [st.portNo, st]));
+    return [...s.ports.values()].map((d) => ({ ...d, ...byPort.get(d.portNo) }));
   }
 
   async operatorFlowMod(vnf: string, mod: FlowMod): Promise<void> {
@@ -180,6 +196,19 @@ export class CoreRuntime implements InstanceRuntime {
       if (m) throw new OfpError(Number(m[1]), Number(m[2]), 'the NIC refused the operator flow-mod');
       throw e;
     }
+  }
+
+  async operatorGroupMeterMods(vnf: string, mods: Array<GroupMod | MeterMod>): Promise<void> {
+    const r = this.get(vnf);
+    if (mods.length === 0) return;
+    const s = await this.core.waitReady(r.datapathId);
+    const refused = await this.core.sendOperatorGroupMeterMods(s, r.datapathId, mods);
+    const first = refused[0];
+    if (first === undefined) return;
+    const what = first.mod.type === OFPT.GROUP_MOD ? `group ${first.mod.groupId}` : `meter ${first.mod.meterId}`;
+    const e = first.error;
+    if ('code' in e) throw new OfpError(e.errorType, e.code, `the NIC refused the operator ${what}`);
+    throw new Error(`the NIC refused the operator ${what} (experimenter error ${e.expType})`);
   }
 
   events(vnf: string): Observable<InstanceEvent> {

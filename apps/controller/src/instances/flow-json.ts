@@ -7,13 +7,20 @@
 import {
   FlowMod,
   FlowStats,
+  GroupMod,
   Instruction,
   Match,
+  MeterMod,
   OFPAT,
   OFPCML,
   OFPFC,
   OFPG,
+  OFPGC,
+  OFPGT,
   OFPIT,
+  OFPMBT,
+  OFPMC,
+  OFPMF,
   OFPP,
   OFPT,
   OFPTT,
@@ -21,11 +28,12 @@ import {
   OxmField,
   OxmValue,
   type Action,
+  type MeterBand,
 } from '@nicvisor/openflow';
-import { formatFlow, formatInstructions, toJson, type AnyMessage, type JsonValue } from '@nicvisor/openflow/text/index.js';
+import { FlowSyntaxError, formatFlow, formatInstructions, parseFlowMod, toJson, type AnyMessage, type JsonValue } from '@nicvisor/openflow/text/index.js';
 import { OPERATOR_COOKIES, toVirtual, type Ownership, type Principal } from '@nicvisor/tenancy';
 import { badRequest } from './instances.errors.js';
-import type { OperatorFlowDto } from './instances.dto.js';
+import type { OperatorFlowFieldsDto, OperatorGroupDto, OperatorMeterDto } from './instances.dto.js';
 import type { OwnedFlow } from './instance-runtime.js';
 
 type Obj = Record<string, unknown>;
@@ -70,7 +78,7 @@ function oxmField(o: unknown, field: string): OxmField {
   return f;
 }
 
-function action(o: unknown, field: string): Action {
+export function action(o: unknown, field: string): Action {
   if (typeof o !== 'object' || o === null) throw badRequest(`${field} must be an object {type, …}`, field);
   const a = o as Obj;
   const type = named(OFPAT, a.type, `${field}.type`);
@@ -131,23 +139,27 @@ function instruction(o: unknown, field: string): Instruction {
   }
 }
 
+/** What an operator flow-mod does: ADD, MODIFY(_STRICT) or DELETE(_STRICT). */
+export type OperatorFlowOp = 'add' | 'modify' | 'delete';
+
 /**
  * An operator flow-mod from the API's JSON. The cookie is put in the
- * operator's namespace; ADD when adding, DELETE(_STRICT) when deleting.
+ * operator's namespace; ADD when adding; MODIFY / DELETE (strict or not)
+ * select only the operator's flows (its cookie namespace), only this cookie
+ * when one was given.
  */
-export function operatorFlowMod(dto: OperatorFlowDto, op: 'add' | 'delete'): FlowMod {
+export function operatorFlowMod(dto: OperatorFlowFieldsDto & { strict?: boolean }, op: OperatorFlowOp): FlowMod {
   const match: Match = (dto.match ?? []).map((m, k) => oxmField(m, `match.${k}`));
-  const instructions = op === 'add' ? (dto.instructions ?? []).map((i, k) => instruction(i, `instructions.${k}`)) : [];
+  const instructions = op === 'delete' ? [] : (dto.instructions ?? []).map((i, k) => instruction(i, `instructions.${k}`));
   const low = BigInt(dto.cookie ?? '0');
   const cookie = OPERATOR_COOKIES.value | (low & ~OPERATOR_COOKIES.mask);
   return {
     type: OFPT.FLOW_MOD,
     xid: 0,
     cookie,
-    // deletes: only the operator's flows (its cookie namespace), only this cookie when one was given
     cookieMask: op === 'add' ? 0n : dto.cookie === undefined ? OPERATOR_COOKIES.mask : 0xffffffffffffffffn,
     tableId: dto.tableId ?? 0,
-    command: op === 'add' ? OFPFC.ADD : dto.strict ? OFPFC.DELETE_STRICT : OFPFC.DELETE,
+    command: commandOf(op, dto.strict ?? false),
     idleTimeout: dto.idleTimeout ?? 0,
     hardTimeout: dto.hardTimeout ?? 0,
     priority: dto.priority ?? 0x8000,
@@ -158,6 +170,99 @@ export function operatorFlowMod(dto: OperatorFlowDto, op: 'add' | 'delete'): Flo
     match,
     instructions,
   };
+}
+
+function commandOf(op: OperatorFlowOp, strict: boolean): number {
+  if (op === 'add') return OFPFC.ADD;
+  if (op === 'modify') return strict ? OFPFC.MODIFY_STRICT : OFPFC.MODIFY;
+  return strict ? OFPFC.DELETE_STRICT : OFPFC.DELETE;
+}
+
+const hex = (n: bigint): string => `0x${n.toString(16)}`;
+
+/**
+ * An operator flow-mod from ovs-ofctl text (`field` names the request field
+ * it came in: "flow" or "filter"), parsed with libs/openflow's parseFlowMod.
+ * A syntax error is a 400 naming the token and its position (1-based). The
+ * table is the text's (`table=`; absent: 0 for an add, OFPTT_ALL for a
+ * modify or delete, which the caller narrows to the operator's tables). The
+ * cookie goes into the operator's namespace: its top 16 bits may be given
+ * only as that namespace; a modify or delete selects only operator flows,
+ * and within them what `cookie=V/M` selects.
+ */
+export function operatorFlowModFromText(text: string, field: 'flow' | 'filter', op: OperatorFlowOp, strict = false): FlowMod {
+  let fm: FlowMod;
+  try {
+    fm = parseFlowMod(text, { command: op, strict });
+  } catch (e) {
+    if (e instanceof FlowSyntaxError) throw badRequest(`${field}: ${e.message}`, field, { token: e.token, position: e.position + 1 });
+    throw e;
+  }
+  if (fm.flags !== 0) throw badRequest(`${field}: flow flags (send_flow_rem, check_overlap, …) cannot be given to operator flows`, field);
+  const ns = OPERATOR_COOKIES.mask;
+  const top = fm.cookie & ns;
+  if (top !== 0n && top !== OPERATOR_COOKIES.value) {
+    throw badRequest(`${field}: cookie ${hex(fm.cookie)}: its top 16 bits are nicvisor's operator namespace (${hex(OPERATOR_COOKIES.value)}); give at most 48 bits`, field);
+  }
+  if (op === 'add') {
+    fm.cookie = OPERATOR_COOKIES.value | (fm.cookie & ~ns);
+    fm.cookieMask = 0n;
+  } else {
+    const low = fm.cookieMask === 0n ? 0n : fm.cookieMask & ~ns;
+    fm.cookieMask = ns | low;
+    fm.cookie = OPERATOR_COOKIES.value | (fm.cookie & low);
+  }
+  if (op !== 'delete') {
+    fm.outPort = OFPP.ANY;
+    fm.outGroup = OFPG.ANY;
+  }
+  fm.bufferId = 0xffffffff;
+  return fm;
+}
+
+const GROUP_TYPES: Record<string, number> = { ALL: OFPGT.ALL, SELECT: OFPGT.SELECT, INDIRECT: OFPGT.INDIRECT, FF: OFPGT.FF };
+
+/** An operator OFPGC_ADD from the API's JSON (what `nicvisor add-group` sends: the codec's toJson of the buckets). */
+export function operatorGroupMod(dto: OperatorGroupDto): GroupMod {
+  const groupType = named(GROUP_TYPES, dto.groupType, 'groupType');
+  if (groupType > OFPGT.FF) throw badRequest('groupType must be one of 0 (all), 1 (select), 2 (indirect), 3 (ff)', 'groupType');
+  const buckets = dto.buckets.map((o, k) => {
+    const b = o as Obj;
+    const f = `buckets.${k}`;
+    if (b.actions !== undefined && !Array.isArray(b.actions)) throw badRequest(`${f}.actions must be an array`, `${f}.actions`);
+    return {
+      weight: b.weight === undefined ? (groupType === OFPGT.SELECT ? 1 : 0) : uint(b.weight, `${f}.weight`, 0xffff),
+      watchPort: b.watchPort === undefined ? OFPP.ANY : uint(b.watchPort, `${f}.watchPort`),
+      watchGroup: b.watchGroup === undefined ? OFPG.ANY : uint(b.watchGroup, `${f}.watchGroup`),
+      actions: ((b.actions as unknown[] | undefined) ?? []).map((a, j) => action(a, `${f}.actions.${j}`)),
+    };
+  });
+  return { type: OFPT.GROUP_MOD, xid: 0, command: OFPGC.ADD, groupType, groupId: dto.groupId, buckets };
+}
+
+/** An operator OFPGC_DELETE of one group. */
+export function groupDelete(groupId: number): GroupMod {
+  return { type: OFPT.GROUP_MOD, xid: 0, command: OFPGC.DELETE, groupType: 0, groupId, buckets: [] };
+}
+
+/** An operator OFPMC_ADD from the API's JSON (what `nicvisor add-meter` sends). */
+export function operatorMeterMod(dto: OperatorMeterDto): MeterMod {
+  const bands = dto.bands.map((o, k): MeterBand => {
+    const b = o as Obj;
+    const f = `bands.${k}`;
+    const type = named(OFPMBT, b.type, `${f}.type`);
+    const rate = uint(b.rate, `${f}.rate`);
+    const burstSize = b.burstSize === undefined ? 0 : uint(b.burstSize, `${f}.burstSize`);
+    if (type === OFPMBT.DROP) return { type, rate, burstSize };
+    if (type === OFPMBT.DSCP_REMARK) return { type, rate, burstSize, precLevel: b.precLevel === undefined ? 0 : uint(b.precLevel, `${f}.precLevel`, 255) };
+    throw badRequest(`${f}.type must be DROP or DSCP_REMARK`, `${f}.type`);
+  });
+  return { type: OFPT.METER_MOD, xid: 0, command: OFPMC.ADD, flags: dto.flags ?? OFPMF.KBPS, meterId: dto.meterId, bands };
+}
+
+/** An operator OFPMC_DELETE of one meter. */
+export function meterDelete(meterId: number): MeterMod {
+  return { type: OFPT.METER_MOD, xid: 0, command: OFPMC.DELETE, flags: 0, meterId, bands: [] };
 }
 
 export function principalText(p: Principal | null): string {

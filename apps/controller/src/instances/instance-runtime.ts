@@ -7,7 +7,7 @@
  * shadow). Bound to the core in app.module.ts under INSTANCE_RUNTIME.
  */
 import type { Observable } from 'rxjs';
-import type { FlowMod, FlowStats } from '@nicvisor/openflow';
+import type { FlowMod, FlowStats, GroupMod, MeterMod } from '@nicvisor/openflow';
 import type { Ownership, Principal } from '@nicvisor/tenancy';
 
 export type ChannelSpec =
@@ -65,7 +65,7 @@ export interface InstanceRuntime {
 
   /** The instance's flows from the shadow, physical table ids, each with its owner. */
   flows(vnf: string): Promise<OwnedFlow[]>;
-  /** Groups / meters (desc + stats as the codec decodes them), tables (stats), ports (desc + stats). */
+  /** Groups / meters (as the shadow has them), tables (stats), ports (desc merged with PORT_STATS counters when the NIC is up). */
   groups(vnf: string): Promise<Array<OwnedEntry<unknown>>>;
   meters(vnf: string): Promise<Array<OwnedEntry<unknown>>>;
   tables(vnf: string): Promise<Array<OwnedEntry<unknown>>>;
@@ -73,6 +73,8 @@ export interface InstanceRuntime {
 
   /** Installs an operator flow-mod (ADD / MODIFY / DELETE…) on the instance; rejects with OfpError on the NIC's refusal. */
   operatorFlowMod(vnf: string, mod: FlowMod): Promise<void>;
+  /** Installs operator group-mods / meter-mods (ids in the operator's range), recorded as the operator's; rejects with OfpError on the NIC's refusal. */
+  operatorGroupMeterMods(vnf: string, mods: Array<GroupMod | MeterMod>): Promise<void>;
 
   /** Flow and counter events of one instance. */
   events(vnf: string): Observable<InstanceEvent>;

@@ -21,6 +21,11 @@ export const ACTIONS = {
   INSTANCE_EVENTS: 'instance.events',
   OPERATOR_FLOW_ADD: 'operator.flow.add',
   OPERATOR_FLOW_DELETE: 'operator.flow.delete',
+  OPERATOR_FLOW_MODIFY: 'operator.flow.modify',
+  OPERATOR_GROUP_ADD: 'operator.group.add',
+  OPERATOR_GROUP_DELETE: 'operator.group.delete',
+  OPERATOR_METER_ADD: 'operator.meter.add',
+  OPERATOR_METER_DELETE: 'operator.meter.delete',
 } as const;
 
 /** REST prefix of the orchestrator API. */

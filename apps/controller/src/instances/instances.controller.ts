@@ -25,8 +25,16 @@ import type { FlowJson } from './flow-json.js';
 import { ACTIONS, API_PREFIX, PATTERNS } from './instances.constants.js';
 import {
   CreateInstanceDto,
+  FlowModifyView,
   InstanceView,
+  OperatorFlowDeleteDto,
   OperatorFlowDto,
+  OperatorFlowModifyDto,
+  OperatorGroupDeleteDto,
+  OperatorGroupDto,
+  OperatorMeterDeleteDto,
+  OperatorMeterDto,
+  PortView,
   UpdateInstanceDto,
   UpdateInstanceRpcDto,
   ViewQueryDto,
@@ -100,17 +108,37 @@ export class InstancesController {
 
   @Post(':vnf/flows')
   @Audited(ACTIONS.OPERATOR_FLOW_ADD)
-  @ApiOperation({ summary: 'Add an operator flow (operator tables only; cookie in the operator namespace)' })
+  @ApiOperation({
+    summary: 'Add an operator flow (operator tables only; cookie in the operator namespace)',
+    description: 'The flow as JSON fields, or as ovs-ofctl text: {"flow": "table=0,priority=100,ip,nw_dst=10.0.0.0/24,actions=goto_table:1"}. A syntax error is a 400 with field "flow", the bad token and its position.',
+  })
   @ApiCreatedResponse({ description: "The instance's operator flows after the change" })
+  @ApiNotFoundResponse()
   addFlow(@Param('vnf') vnf: string, @Body() dto: OperatorFlowDto): Promise<FlowJson[]> {
     return this.instances.addOperatorFlow(vnf, dto);
   }
 
+  @Patch(':vnf/flows')
+  @Audited(ACTIONS.OPERATOR_FLOW_MODIFY)
+  @ApiOperation({
+    summary: 'Modify operator flows in place (OFPFC_MODIFY, or MODIFY_STRICT with strict): new instructions, counters kept',
+    description: 'JSON fields (table, priority, match, cookie select; instructions are the new ones) or ovs-ofctl text: {"flow": "in_port=3,actions=goto_table:2", "strict": false}; text without table= covers every operator table.',
+  })
+  @ApiOkResponse({ type: FlowModifyView })
+  @ApiNotFoundResponse()
+  modifyFlows(@Param('vnf') vnf: string, @Body() dto: OperatorFlowModifyDto): Promise<{ modified: number; flows: FlowJson[] }> {
+    return this.instances.modifyOperatorFlows(vnf, dto);
+  }
+
   @Delete(':vnf/flows')
   @Audited(ACTIONS.OPERATOR_FLOW_DELETE)
-  @ApiOperation({ summary: 'Delete operator flows matching the body (strict: exact priority and match)' })
+  @ApiOperation({
+    summary: 'Delete operator flows matching the body (strict: exact priority and match)',
+    description: 'JSON fields, or an ovs-ofctl filter: {"filter": "table=0,in_port=3", "strict": false}; a filter without table= covers every operator table.',
+  })
   @ApiOkResponse({ description: "The instance's operator flows after the change" })
-  deleteFlows(@Param('vnf') vnf: string, @Body() dto: OperatorFlowDto): Promise<FlowJson[]> {
+  @ApiNotFoundResponse()
+  deleteFlows(@Param('vnf') vnf: string, @Body() dto: OperatorFlowDeleteDto): Promise<FlowJson[]> {
     return this.instances.deleteOperatorFlows(vnf, dto);
   }
 
@@ -128,6 +156,24 @@ export class InstancesController {
     return this.instances.entries(vnf, 'groups', q.view);
   }
 
+  @Post(':vnf/groups')
+  @Audited(ACTIONS.OPERATOR_GROUP_ADD)
+  @ApiOperation({ summary: "Add an operator group (OFPGC_ADD; its id in the operator's reserved range)", description: 'NIC refusals are 400s with the OpenFlow error names (ofp.type, ofp.code).' })
+  @ApiCreatedResponse({ description: "The instance's operator groups after the change" })
+  @ApiNotFoundResponse()
+  addGroup(@Param('vnf') vnf: string, @Body() dto: OperatorGroupDto): Promise<unknown[]> {
+    return this.instances.addOperatorGroup(vnf, dto);
+  }
+
+  @Delete(':vnf/groups')
+  @Audited(ACTIONS.OPERATOR_GROUP_DELETE)
+  @ApiOperation({ summary: "Delete an operator group, or all of the operator's (no groupId, or OFPG_ALL); the tenant's groups are never touched" })
+  @ApiOkResponse({ description: "The instance's operator groups after the change" })
+  @ApiNotFoundResponse()
+  deleteGroups(@Param('vnf') vnf: string, @Body() dto: OperatorGroupDeleteDto): Promise<unknown[]> {
+    return this.instances.deleteOperatorGroups(vnf, dto);
+  }
+
   @Get(':vnf/meters')
   @Audited(ACTIONS.INSTANCE_METERS)
   @ApiOperation({ summary: 'Meters with owners' })
@@ -135,9 +181,29 @@ export class InstancesController {
     return this.instances.entries(vnf, 'meters', q.view);
   }
 
+  @Post(':vnf/meters')
+  @Audited(ACTIONS.OPERATOR_METER_ADD)
+  @ApiOperation({ summary: "Add an operator meter (OFPMC_ADD; its id in the operator's reserved range)", description: 'NIC refusals are 400s with the OpenFlow error names (ofp.type, ofp.code).' })
+  @ApiCreatedResponse({ description: "The instance's operator meters after the change" })
+  @ApiNotFoundResponse()
+  addMeter(@Param('vnf') vnf: string, @Body() dto: OperatorMeterDto): Promise<unknown[]> {
+    return this.instances.addOperatorMeter(vnf, dto);
+  }
+
+  @Delete(':vnf/meters')
+  @Audited(ACTIONS.OPERATOR_METER_DELETE)
+  @ApiOperation({ summary: "Delete an operator meter, or all of the operator's (no meterId, or OFPM_ALL); the tenant's meters are never touched" })
+  @ApiOkResponse({ description: "The instance's operator meters after the change" })
+  @ApiNotFoundResponse()
+  deleteMeters(@Param('vnf') vnf: string, @Body() dto: OperatorMeterDeleteDto): Promise<unknown[]> {
+    return this.instances.deleteOperatorMeters(vnf, dto);
+  }
+
   @Get(':vnf/ports')
   @Audited(ACTIONS.INSTANCE_PORTS)
-  @ApiOperation({ summary: "The instance's ports (description and counters)" })
+  @ApiOperation({ summary: "The instance's ports: each description (ofp_port) with its counters (ofp_port_stats, read from the NIC)" })
+  @ApiOkResponse({ type: [PortView] })
+  @ApiNotFoundResponse()
   ports(@Param('vnf') vnf: string): Promise<unknown[]> {
     return this.instances.ports(vnf);
   }

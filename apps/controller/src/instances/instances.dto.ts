@@ -4,12 +4,14 @@
  * through the global ValidationPipe({ transform: true, whitelist: true }):
  * a bad field is a 400 naming it (`channel.mode must be one of …`).
  */
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiHideProperty, ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { OPERATOR_GROUPS, OPERATOR_METERS } from '@nicvisor/tenancy';
 import { Type } from 'class-transformer';
 import {
   ArrayUnique,
   IsArray,
   IsBoolean,
+  IsEmpty,
   IsIn,
   IsInt,
   IsObject,
@@ -17,6 +19,7 @@ import {
   IsString,
   Matches,
   Max,
+  MaxLength,
   Min,
   ValidateIf,
   ValidateNested,
@@ -193,14 +196,18 @@ export class ViewQueryDto {
   view?: ViewKind;
 }
 
+/** The operator's reserved group and meter ids (libs/tenancy), as text for messages and docs. */
+export const OPERATOR_GROUP_RANGE = `0x${OPERATOR_GROUPS.first.toString(16)}-0x${OPERATOR_GROUPS.last.toString(16)}`;
+export const OPERATOR_METER_RANGE = `0x${OPERATOR_METERS.first.toString(16)}-0x${OPERATOR_METERS.last.toString(16)}`;
+
 /**
- * An operator flow-mod as JSON, the codec's toJson shape: `match` is a list
- * of `{field, value, mask?}` OXM fields ("IN_PORT", "ETH_TYPE", …),
- * `instructions` a list of `{type: "GOTO_TABLE" | "APPLY_ACTIONS" | …}`.
- * Cookies are decimal strings or numbers; the operator cookie namespace is
- * applied by nicvisor.
+ * The JSON fields of an operator flow-mod, the codec's toJson shape:
+ * `match` is a list of `{field, value, mask?}` OXM fields ("IN_PORT",
+ * "ETH_TYPE", …), `instructions` a list of `{type: "GOTO_TABLE" |
+ * "APPLY_ACTIONS" | …}`. Cookies are decimal strings or numbers; the
+ * operator cookie namespace is applied by nicvisor.
  */
-export class OperatorFlowDto {
+export class OperatorFlowFieldsDto {
   @ApiPropertyOptional({ description: 'Physical table (an operator table; default 0).', default: 0 })
   @IsOptional()
   @IsInt()
@@ -246,11 +253,156 @@ export class OperatorFlowDto {
   @IsArray()
   @IsObject({ each: true })
   instructions?: Array<Record<string, unknown>>;
+}
 
-  @ApiPropertyOptional({ description: 'Delete only: strict match (priority and match exactly).', default: false })
+/** The JSON fields a flow given as text replaces. */
+export const FLOW_JSON_FIELDS = ['tableId', 'priority', 'cookie', 'idleTimeout', 'hardTimeout', 'match', 'instructions'] as const;
+
+/** `POST /v1/instances/:vnf/flows`: the JSON fields, or the whole flow as ovs-ofctl text. */
+export class OperatorFlowDto extends OperatorFlowFieldsDto {
+  @ApiPropertyOptional({
+    description: "The flow in ovs-ofctl's syntax, instead of the JSON fields (table defaults to 0). A syntax error is a 400 with the bad token and its position.",
+    example: 'table=0,priority=100,ip,nw_dst=10.0.0.0/24,actions=goto_table:1',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(8192)
+  flow?: string;
+
+  @ApiHideProperty()
+  @IsEmpty({ message: 'filter is for DELETE; give the flow as "flow"' })
+  filter?: never;
+}
+
+/** `PATCH /v1/instances/:vnf/flows`: OFPFC_MODIFY(_STRICT) of operator flows: new instructions for the flows selected. */
+export class OperatorFlowModifyDto extends OperatorFlowDto {
+  @ApiPropertyOptional({ description: 'Strict: only the flow with exactly this priority and match (otherwise every flow at least as specific; text without table= means every operator table).', default: false })
   @IsOptional()
   @IsBoolean()
   strict?: boolean;
+}
+
+/** `DELETE /v1/instances/:vnf/flows`: the JSON fields (no instructions), or an ovs-ofctl filter. */
+export class OperatorFlowDeleteDto extends OperatorFlowFieldsDto {
+  @ApiPropertyOptional({
+    description: "An ovs-ofctl del-flows filter instead of the JSON fields (no table= means every operator table; cookie=V/M, out_port=, out_group= allowed).",
+    example: 'table=0,in_port=3',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(8192)
+  filter?: string;
+
+  @ApiPropertyOptional({ description: 'Strict match (priority and match exactly).', default: false })
+  @IsOptional()
+  @IsBoolean()
+  strict?: boolean;
+
+  @ApiHideProperty()
+  @IsEmpty({ message: 'flow is for POST and PATCH; give a DELETE filter as "filter"' })
+  flow?: never;
+}
+
+export const GROUP_TYPE_VALUES = [0, 1, 2, 3, 'all', 'select', 'indirect', 'ff', 'ALL', 'SELECT', 'INDIRECT', 'FF'] as const;
+
+/** `POST /v1/instances/:vnf/groups`: an operator group (OFPGC_ADD), as `nicvisor add-group` sends it. */
+export class OperatorGroupDto {
+  @ApiProperty({ description: `Group id, in the operator's reserved range ${OPERATOR_GROUP_RANGE}.`, example: OPERATOR_GROUPS.first })
+  @IsInt()
+  @Min(0)
+  @Max(0xffffffff)
+  groupId!: number;
+
+  @ApiProperty({ description: 'OFPGT_*: 0 all, 1 select, 2 indirect, 3 ff (or the name).', oneOf: [{ type: 'integer' }, { type: 'string' }], example: 0 })
+  @IsIn(GROUP_TYPE_VALUES as unknown as unknown[], { message: 'groupType must be one of 0 (all), 1 (select), 2 (indirect), 3 (ff) or their names' })
+  groupType!: number | string;
+
+  @ApiProperty({
+    description: 'Buckets: [{"weight":0,"watchPort":…,"watchGroup":…,"actions":[{"type":"OUTPUT","port":2}]}] (weight, watchPort, watchGroup optional).',
+    type: 'array',
+    items: { type: 'object' },
+  })
+  @IsArray()
+  @IsObject({ each: true })
+  buckets!: Array<Record<string, unknown>>;
+}
+
+/** `DELETE /v1/instances/:vnf/groups`: one operator group, or all of them. */
+export class OperatorGroupDeleteDto {
+  @ApiPropertyOptional({ description: `The group (operator range ${OPERATOR_GROUP_RANGE}); absent or OFPG_ALL (4294967292): every operator group.` })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(0xffffffff)
+  groupId?: number;
+}
+
+/** `POST /v1/instances/:vnf/meters`: an operator meter (OFPMC_ADD), as `nicvisor add-meter` sends it. */
+export class OperatorMeterDto {
+  @ApiProperty({ description: `Meter id, in the operator's reserved range ${OPERATOR_METER_RANGE}.`, example: OPERATOR_METERS.first })
+  @IsInt()
+  @Min(0)
+  @Max(0xffffffff)
+  meterId!: number;
+
+  @ApiPropertyOptional({ description: 'OFPMF_* bits: 1 kbps, 2 pktps, 4 burst, 8 stats (default 1).', default: 1 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(0xffff)
+  flags?: number;
+
+  @ApiProperty({ description: 'Bands: [{"type":"DROP","rate":1000,"burstSize":100}, {"type":"DSCP_REMARK","rate":…,"precLevel":1}].', type: 'array', items: { type: 'object' } })
+  @IsArray()
+  @IsObject({ each: true })
+  bands!: Array<Record<string, unknown>>;
+}
+
+/** `DELETE /v1/instances/:vnf/meters`: one operator meter, or all of them. */
+export class OperatorMeterDeleteDto {
+  @ApiPropertyOptional({ description: `The meter (operator range ${OPERATOR_METER_RANGE}); absent or OFPM_ALL (4294967295): every operator meter.` })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(0xffffffff)
+  meterId?: number;
+}
+
+/** What `PATCH /v1/instances/:vnf/flows` answers. */
+export class FlowModifyView {
+  @ApiProperty({ description: 'How many operator flows were selected and modified.' })
+  modified!: number;
+  @ApiProperty({ description: "The instance's operator flows after the change: [{owner, text, flow}].", type: 'array', items: { type: 'object' } })
+  flows!: unknown[];
+}
+
+/** One port of `GET /v1/instances/:vnf/ports`: its description (ofp_port) and its counters (ofp_port_stats). */
+export class PortView {
+  @ApiProperty() portNo!: number;
+  @ApiPropertyOptional() name?: string;
+  @ApiPropertyOptional({ description: 'MAC address' }) hwAddr?: string;
+  @ApiPropertyOptional() config?: number;
+  @ApiPropertyOptional() state?: number;
+  @ApiPropertyOptional() curr?: number;
+  @ApiPropertyOptional() advertised?: number;
+  @ApiPropertyOptional() supported?: number;
+  @ApiPropertyOptional() peer?: number;
+  @ApiPropertyOptional() currSpeed?: number;
+  @ApiPropertyOptional() maxSpeed?: number;
+  @ApiPropertyOptional({ description: 'Counters are decimal strings (64-bit); absent when the NIC gave none.' }) rxPackets?: string;
+  @ApiPropertyOptional() txPackets?: string;
+  @ApiPropertyOptional() rxBytes?: string;
+  @ApiPropertyOptional() txBytes?: string;
+  @ApiPropertyOptional() rxDropped?: string;
+  @ApiPropertyOptional() txDropped?: string;
+  @ApiPropertyOptional() rxErrors?: string;
+  @ApiPropertyOptional() txErrors?: string;
+  @ApiPropertyOptional() rxFrameErr?: string;
+  @ApiPropertyOptional() rxOverErr?: string;
+  @ApiPropertyOptional() rxCrcErr?: string;
+  @ApiPropertyOptional() collisions?: string;
+  @ApiPropertyOptional({ description: 'Seconds the port has been up.' }) durationSec?: number;
+  @ApiPropertyOptional() durationNsec?: number;
 }
 
 export class ChannelView {

@@ -19,6 +19,8 @@ export class DomainError extends Error {
     message: string,
     /** The request field at fault, when there is one ("ports", "tables.tenant"). */
     readonly field?: string,
+    /** More of the answer's body (a flow syntax error's `token` and `position`). */
+    readonly extra?: Record<string, string | number>,
   ) {
     super(message);
     this.name = 'DomainError';
@@ -27,4 +29,4 @@ export class DomainError extends Error {
 
 export const notFound = (vnf: string): DomainError => new DomainError('NOT_FOUND', `no instance for vNF "${vnf}"`);
 export const conflict = (message: string, field?: string): DomainError => new DomainError('CONFLICT', message, field);
-export const badRequest = (message: string, field?: string): DomainError => new DomainError('BAD_REQUEST', message, field);
+export const badRequest = (message: string, field?: string, extra?: Record<string, string | number>): DomainError => new DomainError('BAD_REQUEST', message, field, extra);

@@ -10,12 +10,42 @@
  */
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Observable } from 'rxjs';
-import { createOwnership, DEFAULT_TABLE_COUNT, type Ownership, type OwnershipError } from '@nicvisor/tenancy';
+import { OFPG, OFPM, OFPP, OFPTT, type FlowMod, type GroupMod, type MeterMod } from '@nicvisor/openflow';
+import { flowMatchesFilter, type FlowFilter } from '@nicvisor/openflow/text/index.js';
+import { createOwnership, DEFAULT_TABLE_COUNT, OPERATOR_GROUPS, OPERATOR_METERS, type Ownership, type OwnershipError } from '@nicvisor/tenancy';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config.js';
 import { CONTROLLER_STORE, type ControllerStore, type InstanceRecord } from './controller-store.js';
-import { flowsJson, jsonOf, operatorFlowMod, principalText, type FlowJson } from './flow-json.js';
+import {
+  flowsJson,
+  groupDelete,
+  jsonOf,
+  meterDelete,
+  operatorFlowMod,
+  operatorFlowModFromText,
+  operatorGroupMod,
+  operatorMeterMod,
+  principalText,
+  type FlowJson,
+  type OperatorFlowOp,
+} from './flow-json.js';
 import { INSTANCE_RUNTIME, type ChannelSpec, type InstanceEvent, type InstanceRuntime } from './instance-runtime.js';
-import type { CreateInstanceDto, InstanceView, OperatorFlowDto, UpdateInstanceDto, ViewKind } from './instances.dto.js';
+import {
+  FLOW_JSON_FIELDS,
+  OPERATOR_GROUP_RANGE,
+  OPERATOR_METER_RANGE,
+  type CreateInstanceDto,
+  type InstanceView,
+  type OperatorFlowDeleteDto,
+  type OperatorFlowDto,
+  type OperatorFlowFieldsDto,
+  type OperatorFlowModifyDto,
+  type OperatorGroupDeleteDto,
+  type OperatorGroupDto,
+  type OperatorMeterDeleteDto,
+  type OperatorMeterDto,
+  type UpdateInstanceDto,
+  type ViewKind,
+} from './instances.dto.js';
 import { badRequest, conflict, DomainError, notFound } from './instances.errors.js';
 
 export const DEFAULT_NIC = 'embedded';
@@ -251,25 +281,136 @@ export class InstancesService implements OnApplicationBootstrap, BeforeApplicati
     });
   }
 
+  /** An operator flow (JSON fields or ovs-ofctl text) into an operator table. */
   addOperatorFlow(vnf: string, dto: OperatorFlowDto): Promise<FlowJson[]> {
-    return this.operatorFlowMod(vnf, dto, 'add');
-  }
-
-  deleteOperatorFlows(vnf: string, dto: OperatorFlowDto): Promise<FlowJson[]> {
-    return this.operatorFlowMod(vnf, dto, 'delete');
-  }
-
-  private operatorFlowMod(vnf: string, dto: OperatorFlowDto, op: 'add' | 'delete'): Promise<FlowJson[]> {
     return this.serialized(async () => {
       const rec = this.record(vnf);
-      const table = dto.tableId ?? 0;
-      if (!rec.tables.operator.includes(table)) {
-        throw badRequest(`tableId ${table} is not an operator table of "${vnf}" (operator tables: ${rec.tables.operator.join(',') || 'none'})`, 'tableId');
-      }
-      await this.runtime.operatorFlowMod(vnf, operatorFlowMod(dto, op));
-      const own = this.ownershipOf(rec);
-      return flowsJson(own, await this.runtime.flows(vnf), 'physical').filter((f) => f.owner === 'operator');
+      for (const fm of this.operatorFlowMods(rec, dto, dto.flow, 'flow', 'add', false)) await this.runtime.operatorFlowMod(vnf, fm);
+      return this.operatorFlows(rec);
     });
+  }
+
+  /** Deletes operator flows (JSON fields or an ovs-ofctl filter; a filter without table= covers every operator table). */
+  deleteOperatorFlows(vnf: string, dto: OperatorFlowDeleteDto): Promise<FlowJson[]> {
+    return this.serialized(async () => {
+      const rec = this.record(vnf);
+      for (const fm of this.operatorFlowMods(rec, dto, dto.filter, 'filter', 'delete', dto.strict ?? false)) await this.runtime.operatorFlowMod(vnf, fm);
+      return this.operatorFlows(rec);
+    });
+  }
+
+  /**
+   * OFPFC_MODIFY(_STRICT) of operator flows, in one step on the NIC (counters
+   * kept): the flows selected get the new instructions. `modified` counts the
+   * operator flows selected (only this service changes operator tables, and
+   * it does so one request at a time).
+   */
+  modifyOperatorFlows(vnf: string, dto: OperatorFlowModifyDto): Promise<{ modified: number; flows: FlowJson[] }> {
+    return this.serialized(async () => {
+      const rec = this.record(vnf);
+      if (dto.flow === undefined && dto.instructions === undefined) {
+        throw badRequest('instructions must be given to modify flows (an empty list makes them drop), or give the whole flow as "flow"', 'instructions');
+      }
+      const strict = dto.strict ?? false;
+      const mods = this.operatorFlowMods(rec, dto, dto.flow, 'flow', 'modify', strict);
+      const own = this.ownershipOf(rec);
+      const before = (await this.runtime.flows(vnf)).filter((f) => f.owner?.kind === 'operator');
+      const modified = before.filter((f) => mods.some((fm) => flowMatchesFilter(f.flow, filterOf(fm, strict)))).length;
+      for (const fm of mods) await this.runtime.operatorFlowMod(vnf, fm);
+      return { modified, flows: flowsJson(own, await this.runtime.flows(vnf), 'physical').filter((f) => f.owner === 'operator') };
+    });
+  }
+
+  addOperatorGroup(vnf: string, dto: OperatorGroupDto): Promise<unknown[]> {
+    return this.serialized(async () => {
+      this.record(vnf);
+      checkOperatorId(dto.groupId, OPERATOR_GROUPS, OPERATOR_GROUP_RANGE, 'groupId');
+      await this.runtime.operatorGroupMeterMods(vnf, [operatorGroupMod(dto)]);
+      return this.operatorEntries(vnf, 'groups');
+    });
+  }
+
+  /** Deletes one operator group, or every operator group (no groupId, or OFPG_ALL); the tenant's are never touched. */
+  deleteOperatorGroups(vnf: string, dto: OperatorGroupDeleteDto): Promise<unknown[]> {
+    return this.serialized(async () => {
+      this.record(vnf);
+      let mods: GroupMod[];
+      if (dto.groupId === undefined || dto.groupId === OFPG.ALL) {
+        const mine = (await this.runtime.groups(vnf)).filter((g) => g.owner?.kind === 'operator');
+        mods = mine.map((g) => groupDelete((g.entry as { groupId: number }).groupId));
+      } else {
+        checkOperatorId(dto.groupId, OPERATOR_GROUPS, OPERATOR_GROUP_RANGE, 'groupId', 'or 4294967292 (OFPG_ALL) for all');
+        mods = [groupDelete(dto.groupId)];
+      }
+      await this.runtime.operatorGroupMeterMods(vnf, mods);
+      return this.operatorEntries(vnf, 'groups');
+    });
+  }
+
+  addOperatorMeter(vnf: string, dto: OperatorMeterDto): Promise<unknown[]> {
+    return this.serialized(async () => {
+      this.record(vnf);
+      checkOperatorId(dto.meterId, OPERATOR_METERS, OPERATOR_METER_RANGE, 'meterId');
+      await this.runtime.operatorGroupMeterMods(vnf, [operatorMeterMod(dto)]);
+      return this.operatorEntries(vnf, 'meters');
+    });
+  }
+
+  /** Deletes one operator meter, or every operator meter (no meterId, or OFPM_ALL); the tenant's are never touched. */
+  deleteOperatorMeters(vnf: string, dto: OperatorMeterDeleteDto): Promise<unknown[]> {
+    return this.serialized(async () => {
+      this.record(vnf);
+      let mods: MeterMod[];
+      if (dto.meterId === undefined || dto.meterId === OFPM.ALL) {
+        const mine = (await this.runtime.meters(vnf)).filter((m) => m.owner?.kind === 'operator');
+        mods = mine.map((m) => meterDelete((m.entry as { meterId: number }).meterId));
+      } else {
+        checkOperatorId(dto.meterId, OPERATOR_METERS, OPERATOR_METER_RANGE, 'meterId', 'or 4294967295 (OFPM_ALL) for all');
+        mods = [meterDelete(dto.meterId)];
+      }
+      await this.runtime.operatorGroupMeterMods(vnf, mods);
+      return this.operatorEntries(vnf, 'meters');
+    });
+  }
+
+  /**
+   * The flow-mods of an operator flow request: from the text (`field`) or
+   * the JSON fields, never both; only into operator tables (text without
+   * table= on a modify or delete: each operator table).
+   */
+  private operatorFlowMods(
+    rec: InstanceRecord,
+    dto: OperatorFlowFieldsDto,
+    text: string | undefined,
+    field: 'flow' | 'filter',
+    op: OperatorFlowOp,
+    strict: boolean,
+  ): FlowMod[] {
+    const operatorTables = `operator tables: ${rec.tables.operator.join(',') || 'none'}`;
+    if (text === undefined) {
+      const table = dto.tableId ?? 0;
+      if (!rec.tables.operator.includes(table)) throw badRequest(`tableId ${table} is not an operator table of "${rec.vnf}" (${operatorTables})`, 'tableId');
+      return [operatorFlowMod({ ...dto, strict }, op)];
+    }
+    const both = FLOW_JSON_FIELDS.filter((k) => dto[k] !== undefined);
+    if (both.length > 0) throw badRequest(`give the flow either as text ("${field}") or as JSON fields, not both (${both.join(', ')} given with ${field})`, field);
+    const fm = operatorFlowModFromText(text, field, op, strict);
+    if (fm.tableId === OFPTT.ALL) {
+      if (rec.tables.operator.length === 0) throw badRequest(`"${rec.vnf}" has no operator tables`, field);
+      return rec.tables.operator.map((t) => ({ ...fm, tableId: t }));
+    }
+    if (!rec.tables.operator.includes(fm.tableId)) {
+      throw badRequest(`${field}: table ${fm.tableId} is not an operator table of "${rec.vnf}" (${operatorTables})`, field, { token: `table=${fm.tableId}` });
+    }
+    return [fm];
+  }
+
+  private async operatorFlows(rec: InstanceRecord): Promise<FlowJson[]> {
+    return flowsJson(this.ownershipOf(rec), await this.runtime.flows(rec.vnf), 'physical').filter((f) => f.owner === 'operator');
+  }
+
+  private async operatorEntries(vnf: string, kind: 'groups' | 'meters'): Promise<unknown[]> {
+    return (await this.entries(vnf, kind)).filter((e) => (e as { owner: string }).owner === 'operator');
   }
 
   // ---- helpers ---------------------------------------------------------
@@ -333,6 +474,27 @@ export class InstancesService implements OnApplicationBootstrap, BeforeApplicati
       connected: this.runtime.connected(rec.vnf),
     };
   }
+}
+
+/** An operator group or meter id must be in the operator's reserved range: else a 400 naming the field. */
+function checkOperatorId(id: number, range: { first: number; last: number }, text: string, field: string, more = ''): void {
+  if (id < range.first || id > range.last) {
+    throw badRequest(`${field} ${id} (0x${id.toString(16)}) is outside the operator's reserved range ${text}${more ? ` (${more})` : ''}`, field);
+  }
+}
+
+/** What a modify selects, as a dump-flows filter (to count the flows it changes). */
+function filterOf(fm: FlowMod, strict: boolean): FlowFilter {
+  return {
+    tableId: fm.tableId,
+    outPort: OFPP.ANY,
+    outGroup: OFPG.ANY,
+    cookie: fm.cookie,
+    cookieMask: fm.cookieMask,
+    ...(strict ? { priority: fm.priority } : {}),
+    match: fm.match,
+    strict,
+  };
 }
 
 function portOf(endpoint: string): number {

@@ -6,7 +6,7 @@
  * orchestrator's InstancesService calls it.
  */
 import { Subscription } from 'rxjs';
-import { FlowMod, OFPFC, OFPG, OFPGC, OFPIT, OFPM, OFPMC, OFPP, OFPT, OFPTT } from '@nicvisor/openflow';
+import { FlowMod, GroupMod, MeterMod, OFPFC, OFPG, OFPGC, OFPIT, OFPM, OFPMC, OFPP, OFPT, OFPTT, type ErrorMessage, type ExperimenterError } from '@nicvisor/openflow';
 import { OPERATOR_COOKIES, Ownership } from '@nicvisor/tenancy';
 import { ChannelMode, MutationAudit, VnfChannel } from './delegated-channel.js';
 import { ChannelPorts } from './channel-ports.js';
@@ -145,6 +145,28 @@ export class OpenflowCore {
     await s.barrier();
     await this.shadow.flush();
     if (errors.length > 0) throw new Error(`NIC refused operator flows: ${errors.join(', ')}`);
+  }
+
+  /**
+   * Operator group-mods and meter-mods (physical ids, the operator's reserved
+   * range), recorded in the shadow as the operator's once confirmed. Resolves
+   * with the NIC's refusals (empty when all were done), each with its mod.
+   */
+  async sendOperatorGroupMeterMods(
+    s: NicSession,
+    datapathId: bigint,
+    mods: Array<GroupMod | MeterMod>,
+  ): Promise<Array<{ mod: GroupMod | MeterMod; error: ErrorMessage | ExperimenterError }>> {
+    const refused: Array<{ mod: GroupMod | MeterMod; error: ErrorMessage | ExperimenterError }> = [];
+    for (const m of mods) {
+      s.send(m, {
+        onConfirm: () => (m.type === OFPT.GROUP_MOD ? this.shadow.applyGroupMod(datapathId, m, OPERATOR_OWNER) : this.shadow.applyMeterMod(datapathId, m, OPERATOR_OWNER)),
+        onError: (error) => refused.push({ mod: m, error }),
+      });
+    }
+    await s.barrier();
+    await this.shadow.flush();
+    return refused;
   }
 
   /** Removes every flow, group and meter of an instance (before it is destroyed) and forgets its shadow. */
