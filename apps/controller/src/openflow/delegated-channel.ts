@@ -19,7 +19,6 @@ import {
   MeterMod,
   OFPCML,
   OFPCR_ROLE,
-  OFPFC,
   OFPRRFC,
   OFPT,
   OfpMessage,
@@ -42,8 +41,9 @@ import {
 } from '@nicvisor/tenancy';
 import { parseTarget } from '@nicvisor/softswitch/channel.js';
 import { AsyncKind, DelegatedConnection } from './delegated-connection.js';
-import { NicAsyncEvent, NicClosedError, NicSession, OnewayHandlers } from './nic-session.js';
+import { NicAsyncEvent, NicClosedError, NicSession, OnewaySink } from './nic-session.js';
 import { OfSocket } from './of-socket.js';
+import type { Relayed } from './relayed.js';
 import { OPERATOR_OWNER, Owner, Shadow } from './shadow.js';
 
 export type ChannelMode =
@@ -271,19 +271,43 @@ export class VnfChannel {
     });
   }
 
-  /** A one-way message: sent now or when the NIC is back; sent again if lost with the connection. */
-  sendToNic(raw: Buffer, msg: OfpMessage, h: OnewayHandlers): void {
-    const handlers: OnewayHandlers = {
-      onError: h.onError,
-      onConfirm: h.onConfirm,
-      onLost: () => {
-        if (this.closed) return;
-        this.withNic((s) => s.sendRaw(Buffer.from(raw), handlers));
-      },
-    };
-    this.withNic((s) => s.sendRaw(raw, handlers));
-    void msg;
+  /** A relayed message: sent now or when the NIC is back; sent again if lost with the connection. */
+  relayToNic(r: Relayed): void {
+    if (r.flowAdd) this.pendingFlowAdds++;
+    const s = this.nic();
+    if (s !== undefined && this.queued.length === 0) s.sendOneway(r.out, this.relaySink, r);
+    else this.withNic((s2) => s2.sendOneway(r.out, this.relaySink, r));
   }
+
+  /** Hears about every relayed message of this channel (one object, no closure per message). */
+  private readonly relaySink: OnewaySink<Relayed> = {
+    confirmed: (r) => {
+      r.conn.relayEnded();
+      if (r.flowAdd) {
+        this.pendingFlowAdds--;
+        this.host.shadow.applyFlowAdd(this.datapathId, r.out, this.owner);
+        this.countAccepted(OFPT.FLOW_MOD);
+      } else {
+        this.pendingEnded(r.msg!, true);
+      }
+    },
+    failed: (r, e) => {
+      r.conn.relayEnded();
+      if (r.flowAdd) this.pendingFlowAdds--;
+      else this.pendingEnded(r.msg!, false);
+      this.audit(r.type, 'failed', `NIC error type ${e.errorType}`);
+      const g = r.group;
+      if (g !== undefined) {
+        if (g.failed) return;
+        g.failed = true;
+      }
+      r.conn.nicError(e, r.vnfXid, r.vnfBytes());
+    },
+    lost: (r) => {
+      if (this.closed) return;
+      this.withNic((s) => s.sendOneway(r.out, this.relaySink, r));
+    },
+  };
 
   /** A barrier of ours, to confirm relayed messages when the vNF sends none. */
   confirm(): void {
@@ -303,13 +327,8 @@ export class VnfChannel {
     return { flows: 0, groups: [], meters: [] };
   }
 
-  pendingStarted(m: OfpMessage): void {
-    if (m.type === OFPT.FLOW_MOD && m.command === OFPFC.ADD) this.pendingFlowAdds++;
-  }
-
-  /** A relayed message was confirmed (recorded in the shadow) or refused by the NIC. */
-  pendingEnded(m: OfpMessage, confirmed: boolean): void {
-    if (m.type === OFPT.FLOW_MOD && m.command === OFPFC.ADD) this.pendingFlowAdds--;
+  /** A relayed message (other than a flow ADD, see relaySink) was confirmed (recorded in the shadow) or refused by the NIC. */
+  private pendingEnded(m: OfpMessage, confirmed: boolean): void {
     if (!confirmed) return;
     const shadow = this.host.shadow;
     switch (m.type) {
@@ -325,7 +344,11 @@ export class VnfChannel {
       default:
         return;
     }
-    this.accepted.set(m.type, (this.accepted.get(m.type) ?? 0) + 1);
+    this.countAccepted(m.type);
+  }
+
+  private countAccepted(type: number): void {
+    this.accepted.set(type, (this.accepted.get(type) ?? 0) + 1);
   }
 
   audit(type: number, result: MutationAudit['result'], detail?: string): void {

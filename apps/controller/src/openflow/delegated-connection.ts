@@ -44,6 +44,7 @@ import {
 import { errorReply, filterMultipartReply, Handling, mergeAggregateReplies, verifyFromVnf, viewTableCount } from '@nicvisor/tenancy';
 import type { VnfChannel } from './delegated-channel.js';
 import type { OfSocket } from './of-socket.js';
+import { RelayGroup, Relayed } from './relayed.js';
 
 /** Messages a slave may not send (§6.3.6). */
 const SLAVE_DENIED = new Set<number>([OFPT.PACKET_OUT, OFPT.FLOW_MOD, OFPT.GROUP_MOD, OFPT.PORT_MOD, OFPT.TABLE_MOD, OFPT.METER_MOD]);
@@ -263,33 +264,21 @@ export class DelegatedConnection {
   /** One-way messages (flow-mod, group-mod, meter-mod, packet-out, port-mod, table-mod) to the NIC. */
   private relay(msg: OfpMessage, xid: number, raw: Buffer, messages: OfpMessage[]): void {
     const ch = this.ch;
-    const type = msg.type;
-    let failed = false;
-    for (const m of messages) {
-      // Nothing rewritten: the vNF's bytes, copied (the framer's chunk is not ours); else re-encoded.
-      const out = m === msg ? Buffer.from(raw) : encodeMessage(m);
+    const group: RelayGroup | undefined = messages.length > 1 ? { failed: false } : undefined;
+    for (let i = 0; i < messages.length; i++) {
       this.unconfirmed++;
-      ch.pendingStarted(m);
-      ch.sendToNic(out, m, {
-        onError: (e) => {
-          this.unconfirmed--;
-          ch.pendingEnded(m, false);
-          ch.audit(type, 'failed', `NIC error type ${e.errorType}`);
-          if (failed) return;
-          failed = true;
-          this.nicError(e, xid, raw);
-        },
-        onConfirm: () => {
-          this.unconfirmed--;
-          ch.pendingEnded(m, true);
-        },
-      });
+      ch.relayToNic(Relayed.of(this, msg, xid, raw, messages[i], group));
     }
     this.scheduleConfirm();
   }
 
+  /** A relayed message was confirmed or refused by the NIC. */
+  relayEnded(): void {
+    this.unconfirmed--;
+  }
+
   /** An ERROR from the NIC, as the vNF must see it: its xid, its bytes. */
-  private nicError(e: ErrorMessage | ExperimenterError, xid: number, raw: Buffer): void {
+  nicError(e: ErrorMessage | ExperimenterError, xid: number, raw: Buffer): void {
     if (this.closed) return;
     const data = Buffer.from(raw.subarray(0, 64));
     if ('code' in e) this.sendNow(encodeMessage({ type: OFPT.ERROR, xid, errorType: e.errorType, code: e.code, data }));

@@ -58,6 +58,7 @@ export interface NicAsyncEvent {
 
 /** What a session writes to and closes (an OfSocket, or a test double). */
 export interface NicTransport {
+  /** Sends `raw` or a copy of it; must not keep `raw` past the call (the caller may reuse it: a relayed ADD becomes a shadow entry). */
   send(raw: Buffer): void;
   /** Sends what is queued, then closes. */
   end(reason: string): void;
@@ -89,6 +90,26 @@ export interface OnewayHandlers {
   onLost?(): void;
 }
 
+/**
+ * Hears about one-way messages sent with `sendOneway`: one object for many
+ * messages, each identified by the caller's `token` (no closure per message).
+ */
+export interface OnewaySink<T> {
+  /** A later barrier was answered and this message raised no error. */
+  confirmed(token: T): void;
+  /** The NIC refused it. */
+  failed(token: T, e: ErrorMessage | ExperimenterError): void;
+  /** The connection closed before it was confirmed. */
+  lost(token: T): void;
+}
+
+/** OnewayHandlers through the sink interface (the token is the handlers object). */
+const HANDLERS_SINK: OnewaySink<OnewayHandlers> = {
+  confirmed: (h) => h.onConfirm?.(),
+  failed: (h, e) => h.onError?.(e),
+  lost: (h) => h.onLost?.(),
+};
+
 export interface NicSessionOptions {
   /** Echo request interval (ms). Default 5000. */
   echoIntervalMs?: number;
@@ -104,17 +125,17 @@ export interface NicSessionOptions {
   log?: (line: string) => void;
 }
 
-const K_ONEWAY = 0;
 const K_SINGLE = 1;
 const K_MULTIPART = 2;
 
 interface Pending {
   kind: number;
-  h?: OnewayHandlers;
-  resolve?: (v: never) => void;
-  reject?: (e: Error) => void;
+  resolve: (v: never) => void;
+  reject: (e: Error) => void;
   parts?: MultipartReply[];
-  deadline?: number;
+  deadline: number;
+  /** One-way messages sent before this request (their sequence numbers are below it). */
+  onewaysBefore: number;
 }
 
 export type NicSessionState = 'handshake' | 'ready' | 'closed';
@@ -137,7 +158,18 @@ export class NicSession {
   readonly closed: Promise<string>;
   closeReason: string | undefined;
 
+  /** Requests (one reply, multipart, barrier) by xid. */
   private readonly pending = new Map<number, Pending>();
+  /**
+   * One-way messages awaiting confirmation, in send order, as parallel
+   * arrays from `owHead`: xid, sink (undefined once settled by an error),
+   * token. `owSeq0` is the sequence number of the entry at index 0.
+   */
+  private owXid: number[] = [];
+  private owSink: Array<OnewaySink<unknown> | undefined> = [];
+  private owToken: unknown[] = [];
+  private owHead = 0;
+  private owSeq0 = 0;
   /** xids of requests with a deadline. */
   private readonly timed = new Set<number>();
   private nextXid = 1;
@@ -205,15 +237,75 @@ export class NicSession {
 
   /** Like send, for an encoded message the caller owns: its xid is overwritten in place. */
   sendRaw(raw: Buffer, h?: OnewayHandlers): number {
+    if (h === undefined) {
+      if (this.state === 'closed') return 0;
+      const xid = this.allocXid();
+      raw.writeUInt32BE(xid, 4);
+      this.io.send(raw);
+      return xid;
+    }
+    return this.sendOneway(raw, HANDLERS_SINK, h);
+  }
+
+  /**
+   * The hot path of relayed messages: `raw` (the caller's; its xid is
+   * overwritten in place) is sent, and `sink` hears about `token` once the
+   * NIC confirmed it (a later barrier answered), refused it, or the
+   * connection was lost first.
+   */
+  sendOneway<T>(raw: Buffer, sink: OnewaySink<T>, token: T): number {
     if (this.state === 'closed') {
-      h?.onLost?.();
+      sink.lost(token);
       return 0;
     }
     const xid = this.allocXid();
     raw.writeUInt32BE(xid, 4);
-    if (h !== undefined) this.pending.set(xid, { kind: K_ONEWAY, h });
+    this.owXid.push(xid);
+    this.owSink.push(sink as OnewaySink<unknown>);
+    this.owToken.push(token);
     this.io.send(raw);
     return xid;
+  }
+
+  /** One-way messages sent so far (the sequence number of the next one). */
+  private get owSeqNext(): number {
+    return this.owSeq0 + this.owXid.length;
+  }
+
+  /** Drops settled entries from the front of the one-way arrays once they are a good share of them. */
+  private owCompact(): void {
+    const h = this.owHead;
+    if (h === this.owXid.length) {
+      this.owSeq0 += h;
+      this.owHead = 0;
+      this.owXid = [];
+      this.owSink = [];
+      this.owToken = [];
+    } else if (h >= 1024 && h * 2 >= this.owXid.length) {
+      this.owSeq0 += h;
+      this.owHead = 0;
+      this.owXid = this.owXid.slice(h);
+      this.owSink = this.owSink.slice(h);
+      this.owToken = this.owToken.slice(h);
+    }
+  }
+
+  /** The index of one-way message `xid` among those outstanding, or -1 (xids ascend in send order, modulo 2^32). */
+  private owIndexOf(xid: number): number {
+    const xs = this.owXid;
+    let lo = this.owHead;
+    let hi = xs.length - 1;
+    if (lo > hi) return -1;
+    const base = xs[lo];
+    const want = (xid - base) >>> 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const d = (xs[mid] - base) >>> 0;
+      if (d === want) return mid;
+      if (d < want) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
   }
 
   /** A request with one reply (its xid is ours); an ERROR rejects with NicRequestError. */
@@ -250,7 +342,7 @@ export class NicSession {
     const raw = encodeMessage(msg);
     raw.writeUInt32BE(xid, 4);
     return new Promise((resolve, reject) => {
-      const p: Pending = { kind, resolve: resolve as (v: never) => void, reject, deadline: Date.now() + this.opts.requestTimeoutMs };
+      const p: Pending = { kind, resolve: resolve as (v: never) => void, reject, deadline: Date.now() + this.opts.requestTimeoutMs, onewaysBefore: this.owSeqNext };
       if (kind === K_MULTIPART) p.parts = [];
       this.pending.set(xid, p);
       this.timed.add(xid);
@@ -284,7 +376,7 @@ export class NicSession {
       this.log(`${this.label}: undecodable ${type} message dropped: ${(e as Error).message}`);
       // A request of ours whose reply we cannot read still fails, rather than hanging.
       const p = this.pending.get(xid);
-      if (p !== undefined && p.kind !== K_ONEWAY) this.settle(xid, p, undefined, new Error(`undecodable reply: ${(e as Error).message}`));
+      if (p !== undefined) this.settle(xid, p, undefined, new Error(`undecodable reply: ${(e as Error).message}`));
       return;
     }
     switch (msg.type) {
@@ -321,40 +413,49 @@ export class NicSession {
   private settle(xid: number, p: Pending, value: unknown, err?: Error): void {
     this.pending.delete(xid);
     this.timed.delete(xid);
-    if (err !== undefined) p.reject!(err);
-    else p.resolve!(value as never);
+    if (err !== undefined) p.reject(err);
+    else p.resolve(value as never);
   }
 
   private barrierReply(xid: number): void {
     const b = this.pending.get(xid);
     if (b === undefined) return;
     // Everything one-way sent before this barrier is done: confirm it, in order.
-    for (const [x, p] of this.pending) {
-      if (x === xid) break;
-      if (p.kind !== K_ONEWAY) continue;
-      this.pending.delete(x);
-      p.h!.onConfirm?.();
+    const end = b.onewaysBefore - this.owSeq0;
+    while (this.owHead < end) {
+      const i = this.owHead++;
+      const sink = this.owSink[i];
+      if (sink === undefined) continue;
+      const token = this.owToken[i];
+      this.owSink[i] = undefined;
+      this.owToken[i] = undefined;
+      sink.confirmed(token);
     }
+    this.owCompact();
     this.settle(xid, b, undefined);
   }
 
   private error(msg: ErrorMessage | ExperimenterError): void {
     const p = this.pending.get(msg.xid);
-    if (p === undefined) {
-      if (this.state === 'handshake' && 'code' in msg && msg.errorType === OFPET.HELLO_FAILED) {
-        this.close(`NIC refused the HELLO (code ${msg.code})`);
-        return;
-      }
-      if (this.unmatchedErrors$.observed) this.unmatchedErrors$.next(msg);
-      else this.log(`${this.label}: unsolicited error type ${msg.errorType} for xid ${msg.xid}`);
+    if (p !== undefined) {
+      this.settle(msg.xid, p, undefined, new NicRequestError(msg));
       return;
     }
-    if (p.kind === K_ONEWAY) {
-      this.pending.delete(msg.xid);
-      p.h!.onError?.(msg);
+    const i = this.owIndexOf(msg.xid);
+    const sink = i < 0 ? undefined : this.owSink[i];
+    if (sink !== undefined) {
+      const token = this.owToken[i];
+      this.owSink[i] = undefined;
+      this.owToken[i] = undefined;
+      sink.failed(token, msg);
       return;
     }
-    this.settle(msg.xid, p, undefined, new NicRequestError(msg));
+    if (this.state === 'handshake' && 'code' in msg && msg.errorType === OFPET.HELLO_FAILED) {
+      this.close(`NIC refused the HELLO (code ${msg.code})`);
+      return;
+    }
+    if (this.unmatchedErrors$.observed) this.unmatchedErrors$.next(msg);
+    else this.log(`${this.label}: unsolicited error type ${msg.errorType} for xid ${msg.xid}`);
   }
 
   private async(msg: NicAsyncMessage): void {
@@ -448,7 +549,7 @@ export class NicSession {
         this.timed.delete(xid);
         continue;
       }
-      if (p.deadline! < now) this.settle(xid, p, undefined, new Error(`NIC did not answer within ${this.opts.requestTimeoutMs} ms`));
+      if (p.deadline < now) this.settle(xid, p, undefined, new Error(`NIC did not answer within ${this.opts.requestTimeoutMs} ms`));
     }
   }
 
@@ -469,10 +570,22 @@ export class NicSession {
     const pending = [...this.pending.values()];
     this.pending.clear();
     this.timed.clear();
+    const sinks = this.owSink;
+    const tokens = this.owToken;
+    const from = this.owHead;
+    this.owSeq0 += this.owXid.length;
+    this.owHead = 0;
+    this.owXid = [];
+    this.owSink = [];
+    this.owToken = [];
+    // Everything in send order (what was lost may be sent again on the next session, in the same order).
+    let i = from;
+    const seq0 = this.owSeq0 - sinks.length;
     for (const p of pending) {
-      if (p.kind === K_ONEWAY) p.h!.onLost?.();
-      else p.reject!(err);
+      for (; i < sinks.length && seq0 + i < p.onewaysBefore; i++) sinks[i]?.lost(tokens[i]);
+      p.reject(err);
     }
+    for (; i < sinks.length; i++) sinks[i]?.lost(tokens[i]);
     this.rejectReady(err);
     this.async$.complete();
     this.unmatchedErrors$.complete();

@@ -1,9 +1,10 @@
 /**
  * One OpenFlow TCP connection's I/O: framing in, batched writes out.
  *
- * Plain class on the hot path. Writes made during one turn of the event
- * loop are corked and leave in one syscall (`process.nextTick` uncorks), so
- * relaying a burst of flow-mods costs one write, not one per message. A peer
+ * Plain class on the hot path. Messages sent during one turn of the event
+ * loop are copied into one buffer and leave in one `socket.write` (on
+ * `process.nextTick`), so relaying a burst of flow-mods costs one write, not
+ * one per message; `send` copies, so the caller may reuse its buffer. A peer
  * whose unsent output grows past `maxWriteBuffer` loses its connection; bytes
  * that cannot be framed (a length under 8) close this connection only.
  */
@@ -18,13 +19,24 @@ export interface OfSocketHandlers {
 }
 
 const DEFAULT_MAX_WRITE_BUFFER = 64 * 1024 * 1024;
+/** The output buffer: messages are copied in until it is full or the tick ends. */
+const SLAB = 64 * 1024;
+/** Up to this much output is copied out of the slab rather than handing the slab over. */
+const SMALL_WRITE = 4 * 1024;
 
 export class OfSocket {
   /** Date.now() of the last bytes received (liveness). */
   lastRx = Date.now();
   private readonly framer = new Framer();
   private closed = false;
-  private corked = false;
+  /** Output of this tick, not yet written: `out[0, outLen)`. */
+  private out: Buffer | undefined;
+  private outLen = 0;
+  private flushScheduled = false;
+  private readonly flushOut = (): void => {
+    this.flushScheduled = false;
+    this.writeOut();
+  };
   private handlers: OfSocketHandlers | undefined;
   readonly remote: string;
 
@@ -50,28 +62,58 @@ export class OfSocket {
     return this.closed;
   }
 
+  /** Queues a copy of `raw`; what is queued in one tick leaves in one write. */
   send(raw: Buffer): void {
     if (this.closed) return;
-    const s = this.socket;
-    if (!this.corked) {
-      this.corked = true;
-      s.cork();
-      process.nextTick(() => {
-        this.corked = false;
-        s.uncork();
-      });
+    const n = raw.length;
+    let out = this.out;
+    if (out !== undefined && this.outLen + n > out.length) {
+      this.writeOut();
+      if (this.closed) return;
+      out = undefined;
     }
-    s.write(raw);
+    if (out === undefined) {
+      if (n > SLAB) {
+        this.write(Buffer.from(raw));
+        return;
+      }
+      out = this.out = Buffer.allocUnsafe(SLAB);
+    }
+    out.set(raw, this.outLen);
+    this.outLen += n;
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(this.flushOut);
+    }
+  }
+
+  private writeOut(): void {
+    const out = this.out;
+    if (out === undefined || this.outLen === 0) return;
+    const n = this.outLen;
+    this.outLen = 0;
+    if (n <= SMALL_WRITE) {
+      // A few messages (a reply, a barrier): a copy leaves, the slab stays for the next tick.
+      this.write(Buffer.from(out.subarray(0, n)));
+      return;
+    }
+    // The slab itself goes to the socket (which may hold it until written): the next message starts a new one.
+    this.out = undefined;
+    this.write(out.subarray(0, n));
+  }
+
+  private write(b: Buffer): void {
+    if (this.closed) return;
+    const s = this.socket;
+    s.write(b);
     if (s.writableLength > this.maxWriteBuffer) this.close(`peer is not reading (${s.writableLength} bytes unsent)`);
   }
 
   /** Sends what is queued, then closes. */
   end(reason: string): void {
     if (this.closed) return;
-    if (this.corked) {
-      this.corked = false;
-      this.socket.uncork();
-    }
+    this.writeOut();
+    if (this.closed) return;
     this.socket.end(() => this.close(reason));
   }
 

@@ -20,7 +20,7 @@ import {
   OFPTT,
 } from '@nicvisor/openflow';
 import type { NicSession } from './nic-session.js';
-import { flowKey, flowModOf, Shadow } from './shadow.js';
+import { flowKey, Shadow } from './shadow.js';
 
 export interface ResyncResult {
   flowsAdded: number;
@@ -51,12 +51,13 @@ export async function resync(session: NicSession, shadow: Shadow): Promise<Resyn
 
   // Flows nobody owns go first (they may use groups or meters about to go).
   const nicKeys = new Set<string>();
-  const mineByKey = new Map(shadow.flows(dpid).map((f) => [f.key, f]));
+  const mine = shadow.entries(dpid);
+  const mineByKey = new Map(mine.map((f) => [f.key, f]));
   for (const f of nicFlows) {
     const key = flowKey(f.tableId, f.priority, f.match);
     nicKeys.add(key);
-    const mine = mineByKey.get(key);
-    if (mine !== undefined && mine.cookie === f.cookie) continue;
+    const own = mineByKey.get(key);
+    if (own !== undefined && own.cookie === f.cookie) continue;
     session.send({
       type: OFPT.FLOW_MOD,
       xid: 0,
@@ -74,7 +75,7 @@ export async function resync(session: NicSession, shadow: Shadow): Promise<Resyn
       match: f.match,
       instructions: [],
     });
-    if (mine === undefined) r.flowsRemoved++;
+    if (own === undefined) r.flowsRemoved++;
     else nicKeys.delete(key); // a different cookie: reinstalled below
   }
   const shadowGroups = new Map(shadow.groups(dpid).map((g) => [g.groupId, g]));
@@ -102,9 +103,9 @@ export async function resync(session: NicSession, shadow: Shadow): Promise<Resyn
     session.send({ type: OFPT.METER_MOD, xid: 0, command: OFPMC.ADD, flags: m.flags, meterId: m.meterId, bands: m.bands });
     r.metersAdded++;
   }
-  for (const f of shadow.flows(dpid)) {
+  for (const f of mine) {
     if (nicKeys.has(f.key)) continue;
-    session.send(flowModOf(f));
+    session.sendRaw(Buffer.from(f.raw)); // the shadow's bytes stay as they are: the session writes its xid into a copy
     r.flowsAdded++;
   }
   await session.barrier();

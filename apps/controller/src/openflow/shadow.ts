@@ -5,8 +5,12 @@
  * without an error), so quotas count what is really installed; used for
  * inspection and for the resync after a NIC instance reconnects.
  *
- * In memory for the hot path; every change is also handed to an optional
- * `ShadowSink` (the SQLite store), which batches and writes on `flush()`.
+ * In memory for the hot path, compactly: a flow is kept as the encoded
+ * OFPFC_ADD that reinstalls it (the very bytes the store persists), its key
+ * and its owner; the decoded form is made only when someone inspects it
+ * (`flows()`, change events) or a MODIFY/DELETE has to look inside it. Every
+ * change is also handed to an optional `ShadowSink` (the SQLite store),
+ * which batches and writes on `flush()`.
  *
  * Flow-mod semantics follow §6.4: ADD replaces an entry with the same table,
  * priority and match; MODIFY/DELETE select by match (non-strict: every
@@ -15,6 +19,8 @@
  */
 import {
   Action,
+  decodeMessage,
+  encodeMessage,
   FlowMod,
   FlowRemoved,
   GroupMod,
@@ -36,7 +42,7 @@ import {
   oxmLength,
   Writer,
 } from '@nicvisor/openflow';
-import { canonicalMatch } from '@nicvisor/storage/flow-key.js';
+import { canonicalMatch, canonicalOxms } from '@nicvisor/storage/flow-key.js';
 
 /** 'operator', or the vNF's name. */
 export type Owner = string;
@@ -71,7 +77,8 @@ export interface ShadowMeter {
 
 /** What a sink had persisted for a datapath (loaded when the shadow first needs it). */
 export interface PersistedShadow {
-  flows: Array<{ owner: Owner; flowMod: FlowMod }>;
+  /** Each flow as its encoded OFPFC_ADD (decoded once by the sink, to check it). */
+  flows: Array<{ owner: Owner; flowMod: Buffer }>;
   groups: Array<{ owner: Owner; groupMod: GroupMod }>;
   meters: Array<{ owner: Owner; meterMod: MeterMod }>;
 }
@@ -80,8 +87,9 @@ export interface PersistedShadow {
 export interface ShadowSink {
   /** What was persisted for the datapath, read once when the shadow first touches it (after a restart). */
   load?(datapathId: bigint): PersistedShadow | undefined;
-  flowPut(datapathId: bigint, f: ShadowFlow): void;
-  flowDelete(datapathId: bigint, f: ShadowFlow): void;
+  /** A flow added or changed; `match` is its canonical match (the store's key). */
+  flowPut(datapathId: bigint, f: FlowEntry, match: Buffer): void;
+  flowDelete(datapathId: bigint, f: FlowEntry): void;
   groupPut(datapathId: bigint, g: ShadowGroup): void;
   groupDelete(datapathId: bigint, groupId: number): void;
   meterPut(datapathId: bigint, m: ShadowMeter): void;
@@ -106,13 +114,17 @@ interface Field {
 function fieldOf(tlv: OxmTlv): Field {
   const w = new Writer(oxmLength(tlv));
   encodeOxm(tlv, w);
-  const b = w.buf;
-  const id = `${b.readUInt16BE(0)}:${b[2] >>> 1}`;
-  const hasMask = (b[2] & 1) === 1;
-  const len = b[3];
-  if (!hasMask) return { id, value: b.subarray(4, 4 + len), mask: undefined };
+  return fieldAt(w.buf, 0);
+}
+
+/** The TLV at `p` of `b` (wire bytes) as class:field, value bytes, mask bytes. */
+function fieldAt(b: Buffer, p: number): Field {
+  const id = `${b.readUInt16BE(p)}:${b[p + 2] >>> 1}`;
+  const hasMask = (b[p + 2] & 1) === 1;
+  const len = b[p + 3];
+  if (!hasMask) return { id, value: b.subarray(p + 4, p + 4 + len), mask: undefined };
   const half = len >>> 1;
-  return { id, value: b.subarray(4, 4 + half), mask: b.subarray(4 + half, 4 + len) };
+  return { id, value: b.subarray(p + 4, p + 4 + half), mask: b.subarray(p + 4 + half, p + 4 + len) };
 }
 
 /** The match in canonical form (libs/storage's, so memory and store agree), as hex. */
@@ -124,16 +136,154 @@ export function flowKey(tableId: number, priority: number, match: Match): string
   return `${tableId}|${priority}|${matchKey(match)}`;
 }
 
+// Offsets in an encoded OFPT_FLOW_MOD (§7.3.4.2).
+const FM_COOKIE = 8;
+const FM_COOKIE_MASK = 16;
+const FM_TABLE = 24;
+const FM_COMMAND = 25;
+const FM_IDLE = 26;
+const FM_HARD = 28;
+const FM_PRIORITY = 30;
+const FM_BUFFER = 32;
+const FM_OUT_PORT = 36;
+const FM_OUT_GROUP = 40;
+const FM_FLAGS = 44;
+/** ofp_match: type, length, then the TLVs. */
+export const FM_MATCH = 48;
+
+/** The TLVs of an encoded flow-mod's match: [start, end). */
+function matchTlvs(raw: Buffer): [number, number] {
+  return [FM_MATCH + 4, FM_MATCH + raw.readUInt16BE(FM_MATCH + 2)];
+}
+
+/** The canonical match of an encoded flow-mod (equal to `canonicalMatch` of its decoded match). */
+export function rawCanonicalMatch(raw: Buffer): Buffer {
+  const [start, end] = matchTlvs(raw);
+  return canonicalOxms(raw, start, end);
+}
+
+/** `flowKey` of an encoded flow-mod, from its bytes; `match` is its canonical match. */
+export function rawFlowKey(raw: Buffer, match: Buffer = rawCanonicalMatch(raw)): string {
+  return `${raw[FM_TABLE]}|${raw.readUInt16BE(FM_PRIORITY)}|${match.length === 0 ? '' : match.toString('hex')}`;
+}
+
+/**
+ * Turns an encoded flow-mod, in place, into the OFPFC_ADD that reinstalls
+ * the flow it installed: xid 0, no buffer, no cookie mask, out_port and
+ * out_group ANY (what `flowModOf` would encode); match and instructions as
+ * they are. Returns it.
+ */
+export function asReinstall(raw: Buffer): Buffer {
+  raw.writeUInt32BE(0, 4);
+  raw[FM_COMMAND] = OFPFC.ADD;
+  raw.writeUInt32BE(0, FM_COOKIE_MASK);
+  raw.writeUInt32BE(0, FM_COOKIE_MASK + 4);
+  raw.writeUInt32BE(0xffffffff, FM_BUFFER);
+  raw.writeUInt32BE(OFPP.ANY, FM_OUT_PORT);
+  raw.writeUInt32BE(OFPG.ANY, FM_OUT_GROUP);
+  raw[FM_FLAGS + 2] = 0;
+  raw[FM_FLAGS + 3] = 0;
+  return raw;
+}
+
+/**
+ * One flow in the shadow, compactly: the OFPFC_ADD that reinstalls it
+ * (`raw`, also what the store persists), its key and owner. Table,
+ * priority and cookie are read from the bytes; the decoded flow is made on
+ * demand (`view()`).
+ */
+export class FlowEntry {
+  constructor(
+    readonly key: string,
+    readonly owner: Owner,
+    /** OFPT_FLOW_MOD, OFPFC_ADD, xid 0 (see asReinstall). Never modified. */
+    readonly raw: Buffer,
+  ) {}
+
+  get tableId(): number {
+    return this.raw[FM_TABLE];
+  }
+
+  get priority(): number {
+    return this.raw.readUInt16BE(FM_PRIORITY);
+  }
+
+  get cookie(): bigint {
+    return this.raw.readBigUInt64BE(FM_COOKIE);
+  }
+
+  get idleTimeout(): number {
+    return this.raw.readUInt16BE(FM_IDLE);
+  }
+
+  get hardTimeout(): number {
+    return this.raw.readUInt16BE(FM_HARD);
+  }
+
+  get flags(): number {
+    return this.raw.readUInt16BE(FM_FLAGS);
+  }
+
+  /** The flow-mod, decoded. */
+  decode(): FlowMod {
+    return decodeMessage(this.raw) as FlowMod;
+  }
+
+  /** The canonical match (the store's key for it). */
+  canonicalMatch(): Buffer {
+    return rawCanonicalMatch(this.raw);
+  }
+
+  /** The flow as a plain decoded object (inspection, events). */
+  view(): ShadowFlow {
+    const fm = this.decode();
+    return {
+      key: this.key,
+      owner: this.owner,
+      tableId: fm.tableId,
+      priority: fm.priority,
+      cookie: fm.cookie,
+      idleTimeout: fm.idleTimeout,
+      hardTimeout: fm.hardTimeout,
+      flags: fm.flags,
+      match: fm.match,
+      instructions: fm.instructions,
+    };
+  }
+}
+
+/** A flow change; the flow is decoded only if a listener reads it. */
+class FlowChange {
+  private viewed: ShadowFlow | undefined;
+
+  constructor(
+    readonly kind: 'flow-added' | 'flow-modified' | 'flow-removed',
+    readonly datapathId: bigint,
+    private readonly entry: FlowEntry,
+  ) {}
+
+  get flow(): ShadowFlow {
+    return (this.viewed ??= this.entry.view());
+  }
+}
+
 /** Is every packet `entry` matches also matched by `req` (req at most as specific)? */
 export function matchCovers(req: Match, entry: Match): boolean {
   if (req.length === 0) return true;
+  const w = new Writer(entry.reduce((n, t) => n + oxmLength(t), 0));
+  for (const t of entry) encodeOxm(t, w);
+  return coversTlvs(req.map(fieldOf), w.buf, 0, w.pos);
+}
+
+/** matchCovers, with the request's fields already split and the entry's TLVs as wire bytes `b[start, end)`. */
+function coversTlvs(req: readonly Field[], b: Buffer, start: number, end: number): boolean {
+  if (req.length === 0) return true;
   const have = new Map<string, Field>();
-  for (const t of entry) {
-    const f = fieldOf(t);
+  for (let p = start; p + 4 <= end; p += 4 + b[p + 3]) {
+    const f = fieldAt(b, p);
     have.set(f.id, f);
   }
-  for (const t of req) {
-    const r = fieldOf(t);
+  for (const r of req) {
     const e = have.get(r.id);
     if (e === undefined) return false;
     for (let i = 0; i < r.value.length; i++) {
@@ -153,16 +303,16 @@ function actionsOf(instructions: readonly Instruction[]): Action[] {
   return out;
 }
 
-function outputsTo(f: ShadowFlow, port: number): boolean {
-  return actionsOf(f.instructions).some((a) => a.type === OFPAT.OUTPUT && a.port === port);
+function outputsTo(instructions: readonly Instruction[], port: number): boolean {
+  return actionsOf(instructions).some((a) => a.type === OFPAT.OUTPUT && a.port === port);
 }
 
-function groupsTo(f: ShadowFlow, group: number): boolean {
-  return actionsOf(f.instructions).some((a) => a.type === OFPAT.GROUP && a.groupId === group);
+function groupsTo(instructions: readonly Instruction[], group: number): boolean {
+  return actionsOf(instructions).some((a) => a.type === OFPAT.GROUP && a.groupId === group);
 }
 
 class DatapathShadow {
-  readonly flows = new Map<string, ShadowFlow>();
+  readonly flows = new Map<string, FlowEntry>();
   readonly groups = new Map<number, ShadowGroup>();
   readonly meters = new Map<number, ShadowMeter>();
   /** owner → installed flow count */
@@ -182,7 +332,11 @@ export class Shadow {
       this.dps.set(datapathId, (d = new DatapathShadow()));
       const saved = this.sink?.load?.(datapathId);
       if (saved !== undefined) {
-        for (const f of saved.flows) this.putFlow(d, datapathId, shadowFlowOf(f.flowMod, f.owner), false);
+        for (const f of saved.flows) {
+          const raw = asReinstall(Buffer.from(f.flowMod));
+          const match = rawCanonicalMatch(raw);
+          this.putFlow(d, datapathId, new FlowEntry(rawFlowKey(raw, match), f.owner, raw), match, false);
+        }
         for (const g of saved.groups) d.groups.set(g.groupMod.groupId, { owner: g.owner, groupId: g.groupMod.groupId, groupType: g.groupMod.groupType, buckets: g.groupMod.buckets });
         for (const m of saved.meters) d.meters.set(m.meterMod.meterId, { owner: m.owner, meterId: m.meterMod.meterId, flags: m.meterMod.flags, bands: m.meterMod.bands });
       }
@@ -195,7 +349,17 @@ export class Shadow {
     this.dp(datapathId);
   }
 
+  /** The datapath's flows, decoded (inspection). */
   flows(datapathId: bigint): ShadowFlow[] {
+    const d = this.dps.get(datapathId);
+    if (d === undefined) return [];
+    const out: ShadowFlow[] = [];
+    for (const e of d.flows.values()) out.push(e.view());
+    return out;
+  }
+
+  /** The datapath's flows as kept (encoded; for the resync). */
+  entries(datapathId: bigint): FlowEntry[] {
     return [...(this.dps.get(datapathId)?.flows.values() ?? [])];
   }
 
@@ -224,29 +388,44 @@ export class Shadow {
 
   /** A flow-mod (physical terms) the NIC confirmed, sent on behalf of `owner`. */
   applyFlowMod(datapathId: bigint, fm: FlowMod, owner: Owner): void {
-    const d = this.dp(datapathId);
     switch (fm.command) {
       case OFPFC.ADD:
-        this.putFlow(d, datapathId, shadowFlowOf(fm, owner), true);
+        this.applyFlowAdd(datapathId, encodeMessage(fm), owner);
         return;
       case OFPFC.MODIFY:
-      case OFPFC.MODIFY_STRICT:
+      case OFPFC.MODIFY_STRICT: {
+        const d = this.dp(datapathId);
         for (const f of this.select(d, fm, fm.command === OFPFC.MODIFY_STRICT, false)) {
-          const g = { ...f, instructions: fm.instructions };
+          const g = new FlowEntry(f.key, f.owner, encodeMessage({ ...f.decode(), instructions: fm.instructions }));
           d.flows.set(f.key, g);
-          this.sink?.flowPut(datapathId, g);
-          this.onChange?.({ kind: 'flow-modified', datapathId, flow: g });
+          this.sink?.flowPut(datapathId, g, g.canonicalMatch());
+          this.onChange?.(new FlowChange('flow-modified', datapathId, g));
         }
         return;
+      }
       case OFPFC.DELETE:
-      case OFPFC.DELETE_STRICT:
+      case OFPFC.DELETE_STRICT: {
+        const d = this.dp(datapathId);
         for (const f of this.select(d, fm, fm.command === OFPFC.DELETE_STRICT, true)) this.dropFlow(d, datapathId, f);
         return;
+      }
     }
   }
 
+  /**
+   * A confirmed OFPFC_ADD, as bytes: `raw` (physical terms) becomes the
+   * shadow's, turned into its reinstall form in place (asReinstall); the
+   * caller must not use it afterwards.
+   */
+  applyFlowAdd(datapathId: bigint, raw: Buffer, owner: Owner): void {
+    const d = this.dp(datapathId);
+    asReinstall(raw);
+    const match = rawCanonicalMatch(raw);
+    this.putFlow(d, datapathId, new FlowEntry(rawFlowKey(raw, match), owner, raw), match, true);
+  }
+
   /** The NIC removed a flow (timeout, group/meter delete). */
-  flowRemoved(datapathId: bigint, fr: FlowRemoved): ShadowFlow | undefined {
+  flowRemoved(datapathId: bigint, fr: FlowRemoved): FlowEntry | undefined {
     const d = this.dps.get(datapathId);
     if (d === undefined) return undefined;
     const f = d.flows.get(flowKey(fr.tableId, fr.priority, fr.match));
@@ -270,7 +449,7 @@ export class Shadow {
         this.sink?.groupDelete(datapathId, id);
         this.onChange?.({ kind: 'group-removed', datapathId, group: g });
         // Deleting a group removes the flows forwarding to it (§6.5).
-        for (const f of [...d.flows.values()]) if (groupsTo(f, id)) this.dropFlow(d, datapathId, f);
+        for (const f of [...d.flows.values()]) if (groupsTo(f.decode().instructions, id)) this.dropFlow(d, datapathId, f);
       }
       return;
     }
@@ -291,7 +470,7 @@ export class Shadow {
         this.sink?.meterDelete(datapathId, id);
         this.onChange?.({ kind: 'meter-removed', datapathId, meter: m });
         for (const f of [...d.flows.values()]) {
-          if (f.instructions.some((i) => i.type === OFPIT.METER && i.meterId === id)) this.dropFlow(d, datapathId, f);
+          if (f.decode().instructions.some((i) => i.type === OFPIT.METER && i.meterId === id)) this.dropFlow(d, datapathId, f);
         }
       }
       return;
@@ -313,42 +492,49 @@ export class Shadow {
     await this.sink?.flush();
   }
 
-  private putFlow(d: DatapathShadow, datapathId: bigint, f: ShadowFlow, persist: boolean): void {
+  private putFlow(d: DatapathShadow, datapathId: bigint, f: FlowEntry, match: Buffer, persist: boolean): void {
     const old = d.flows.get(f.key);
     if (old !== undefined) d.flowCount.set(old.owner, (d.flowCount.get(old.owner) ?? 1) - 1);
     d.flows.set(f.key, f);
     d.flowCount.set(f.owner, (d.flowCount.get(f.owner) ?? 0) + 1);
     if (!persist) return;
-    this.sink?.flowPut(datapathId, f);
-    this.onChange?.({ kind: old === undefined ? 'flow-added' : 'flow-modified', datapathId, flow: f });
+    this.sink?.flowPut(datapathId, f, match);
+    if (this.onChange !== undefined) this.onChange(new FlowChange(old === undefined ? 'flow-added' : 'flow-modified', datapathId, f));
   }
 
-  private dropFlow(d: DatapathShadow, datapathId: bigint, f: ShadowFlow): void {
+  private dropFlow(d: DatapathShadow, datapathId: bigint, f: FlowEntry): void {
     if (!d.flows.delete(f.key)) return;
     d.flowCount.set(f.owner, (d.flowCount.get(f.owner) ?? 1) - 1);
     this.sink?.flowDelete(datapathId, f);
-    this.onChange?.({ kind: 'flow-removed', datapathId, flow: f });
+    if (this.onChange !== undefined) this.onChange(new FlowChange('flow-removed', datapathId, f));
   }
 
-  private select(d: DatapathShadow, fm: FlowMod, strict: boolean, isDelete: boolean): ShadowFlow[] {
+  private select(d: DatapathShadow, fm: FlowMod, strict: boolean, isDelete: boolean): FlowEntry[] {
     if (strict) {
       const f = d.flows.get(flowKey(fm.tableId, fm.priority, fm.match));
       return f !== undefined && this.filters(f, fm, isDelete) ? [f] : [];
     }
-    const out: ShadowFlow[] = [];
+    const req = fm.match.map(fieldOf);
+    const out: FlowEntry[] = [];
     for (const f of d.flows.values()) {
       if (fm.tableId !== OFPTT.ALL && f.tableId !== fm.tableId) continue;
       if (!this.filters(f, fm, isDelete)) continue;
-      if (matchCovers(fm.match, f.match)) out.push(f);
+      const [start, end] = matchTlvs(f.raw);
+      if (coversTlvs(req, f.raw, start, end)) out.push(f);
     }
     return out;
   }
 
-  private filters(f: ShadowFlow, fm: FlowMod, isDelete: boolean): boolean {
-    if ((f.cookie & fm.cookieMask) !== (fm.cookie & fm.cookieMask)) return false;
+  private filters(f: FlowEntry, fm: FlowMod, isDelete: boolean): boolean {
+    if (fm.cookieMask !== 0n && (f.cookie & fm.cookieMask) !== (fm.cookie & fm.cookieMask)) return false;
     if (isDelete) {
-      if (fm.outPort >>> 0 !== OFPP.ANY && !outputsTo(f, fm.outPort)) return false;
-      if (fm.outGroup >>> 0 !== OFPG.ANY && !groupsTo(f, fm.outGroup)) return false;
+      const anyPort = fm.outPort >>> 0 === OFPP.ANY;
+      const anyGroup = fm.outGroup >>> 0 === OFPG.ANY;
+      if (!anyPort || !anyGroup) {
+        const instructions = f.decode().instructions;
+        if (!anyPort && !outputsTo(instructions, fm.outPort)) return false;
+        if (!anyGroup && !groupsTo(instructions, fm.outGroup)) return false;
+      }
     }
     return true;
   }

@@ -9,10 +9,10 @@
  * or the vNF. The instance records (written by the orchestrator API before
  * it allocates) link the two.
  */
-import { decodeMessage, FlowMod, GroupMod, MeterMod, OFPT } from '@nicvisor/openflow';
-import { canonicalMatch, shadowFlowOf, shadowGroupOf, shadowMeterOf } from '@nicvisor/storage/flow-key.js';
+import { decodeMessage, GroupMod, MeterMod, OFPT } from '@nicvisor/openflow';
+import { shadowGroupOf, shadowMeterOf } from '@nicvisor/storage/flow-key.js';
 import type { Store } from '@nicvisor/storage/store.js';
-import { OPERATOR_OWNER, PersistedShadow, ShadowFlow, ShadowGroup, ShadowMeter, ShadowSink, flowModOf } from './shadow.js';
+import { FlowEntry, OPERATOR_OWNER, PersistedShadow, ShadowGroup, ShadowMeter, ShadowSink } from './shadow.js';
 
 interface Names {
   vnf: string;
@@ -52,8 +52,9 @@ export class StoreShadowSink implements ShadowSink {
     if (n === undefined) return undefined;
     const out: PersistedShadow = { flows: [], groups: [], meters: [] };
     for (const f of this.store.shadow.flowsOf(n.vnf)) {
+      // Decoded only to check it: the shadow keeps the bytes.
       const m = decodeMessage(f.flowMod);
-      if (m.type === OFPT.FLOW_MOD) out.flows.push({ owner: this.ownerBack(n, f.owner), flowMod: m as FlowMod });
+      if (m.type === OFPT.FLOW_MOD) out.flows.push({ owner: this.ownerBack(n, f.owner), flowMod: f.flowMod });
     }
     for (const g of this.store.shadow.groupsOf(n.vnf)) {
       const m = decodeMessage(g.groupMod);
@@ -66,14 +67,17 @@ export class StoreShadowSink implements ShadowSink {
     return out;
   }
 
-  flowPut(datapathId: bigint, f: ShadowFlow): void {
+  /** The shadow's bytes are the record (the same encoded ADD libs/storage's shadowFlowOf makes): nothing re-encoded. */
+  flowPut(datapathId: bigint, f: FlowEntry, match: Buffer): void {
     const n = this.namesOf(datapathId);
-    if (n !== undefined) this.store.shadow.upsertFlow(shadowFlowOf(n.vnf, this.owner(n, f.owner), flowModOf(f)));
+    if (n !== undefined) {
+      this.store.shadow.upsertFlow({ vnf: n.vnf, tableId: f.tableId, priority: f.priority, match, owner: this.owner(n, f.owner), cookie: f.cookie, flowMod: f.raw });
+    }
   }
 
-  flowDelete(datapathId: bigint, f: ShadowFlow): void {
+  flowDelete(datapathId: bigint, f: FlowEntry): void {
     const n = this.namesOf(datapathId);
-    if (n !== undefined) this.store.shadow.removeFlow(n.vnf, f.tableId, f.priority, canonicalMatch(f.match));
+    if (n !== undefined) this.store.shadow.removeFlow(n.vnf, f.tableId, f.priority, f.canonicalMatch());
   }
 
   groupPut(datapathId: bigint, g: ShadowGroup): void {

@@ -1,0 +1,129 @@
+/**
+ * One message relayed from a vNF connection to the NIC, from the moment it
+ * is sent until the NIC confirms it (a later barrier answered), refuses it,
+ * or the connection drops: the bytes sent, what the shadow will need, and
+ * enough to give the vNF back its own bytes in an error.
+ *
+ * Encoded once: a message the policy passes unchanged is a copy of the
+ * vNF's bytes; a flow-mod whose only rewrites are table ids (its table,
+ * goto-table) is a copy with those bytes patched, after checking against
+ * the decoded messages that nothing else differs; anything else is encoded
+ * from the policy's message. A confirmed OFPFC_ADD's bytes then become its
+ * shadow entry and its store record (see Shadow.applyFlowAdd), so the hot
+ * path never keeps a decoded flow-mod past its confirmation.
+ */
+import { encodeMessage, FlowMod, OFPFC, OFPIT, OFPT, OfpMessage } from '@nicvisor/openflow';
+import type { DelegatedConnection } from './delegated-connection.js';
+import { FM_MATCH } from './shadow.js';
+
+/** What an error gives back of the offending message (§7.5.4.1: at least 64 bytes). */
+const ERROR_DATA = 64;
+/** Offset of the table id in an encoded flow-mod. */
+const FM_TABLE = 24;
+
+/** The messages one vNF message became (an OFPTT_ALL delete: one per owned table): the vNF hears of the first error only. */
+export interface RelayGroup {
+  failed: boolean;
+}
+
+export class Relayed {
+  /** The vNF's first bytes, when `out` was re-encoded (so they cannot be rebuilt from it). */
+  private vnfHead: Buffer | undefined;
+  /** The vNF's table id byte, when `out` has it patched; -1 otherwise. */
+  private vnfTable = -1;
+  /** Goto-table bytes patched within the first 64 bytes: offset, the vNF's value, … */
+  private gotoPatches: number[] | undefined;
+
+  private constructor(
+    readonly conn: DelegatedConnection,
+    /** The xid the vNF used. */
+    readonly vnfXid: number,
+    /** The bytes sent to the NIC (the session writes its xid in them). */
+    readonly out: Buffer,
+    /** The message as sent, when the shadow needs it decoded; undefined for a flow ADD (`out` says it all). */
+    readonly msg: OfpMessage | undefined,
+    readonly type: number,
+    /** An OFPT_FLOW_MOD OFPFC_ADD: recorded in the shadow from `out`. */
+    readonly flowAdd: boolean,
+    readonly group: RelayGroup | undefined,
+  ) {}
+
+  /**
+   * `m` (one of the policy's messages for the vNF's `vnfMsg`, whose bytes
+   * are `raw`, a view the framer may reuse) as it goes to the NIC.
+   */
+  static of(conn: DelegatedConnection, vnfMsg: OfpMessage, vnfXid: number, raw: Buffer, m: OfpMessage, group: RelayGroup | undefined): Relayed {
+    const flowAdd = m.type === OFPT.FLOW_MOD && m.command === OFPFC.ADD;
+    const keep = flowAdd ? undefined : m;
+    if (m === vnfMsg) return new Relayed(conn, vnfXid, Buffer.from(raw), keep, m.type, flowAdd, group);
+    if (m.type === OFPT.FLOW_MOD && vnfMsg.type === OFPT.FLOW_MOD) {
+      const out = Buffer.from(raw);
+      const r = new Relayed(conn, vnfXid, out, keep, m.type, flowAdd, group);
+      if (r.patchTableIds(raw, vnfMsg, m)) return r;
+    }
+    const r = new Relayed(conn, vnfXid, encodeMessage(m), keep, m.type, flowAdd, group);
+    r.vnfHead = Buffer.from(raw.subarray(0, ERROR_DATA));
+    return r;
+  }
+
+  /**
+   * Makes `out` (a copy of the vNF's `raw`) say what `phys` says, when
+   * `phys` differs from the vNF's `vnf` only in its table id and goto-table
+   * ids; false (out unusable) otherwise.
+   */
+  private patchTableIds(raw: Buffer, vnf: FlowMod, phys: FlowMod): boolean {
+    if (
+      phys.match !== vnf.match ||
+      phys.cookie !== vnf.cookie ||
+      phys.cookieMask !== vnf.cookieMask ||
+      phys.command !== vnf.command ||
+      phys.idleTimeout !== vnf.idleTimeout ||
+      phys.hardTimeout !== vnf.hardTimeout ||
+      phys.priority !== vnf.priority ||
+      phys.bufferId !== vnf.bufferId ||
+      phys.outPort !== vnf.outPort ||
+      phys.outGroup !== vnf.outGroup ||
+      phys.flags !== vnf.flags ||
+      raw[FM_TABLE] !== vnf.tableId
+    ) {
+      return false;
+    }
+    const out = this.out;
+    if (phys.tableId !== vnf.tableId) {
+      this.vnfTable = vnf.tableId;
+      out[FM_TABLE] = phys.tableId;
+    }
+    if (phys.instructions === vnf.instructions) return true;
+    const a = vnf.instructions;
+    const b = phys.instructions;
+    if (a.length !== b.length) return false;
+    // The instructions follow the match, padded to 8 bytes; the decoder read them in this order.
+    let p = FM_MATCH + ((raw.readUInt16BE(FM_MATCH + 2) + 7) & ~7);
+    for (let i = 0; i < a.length; i++) {
+      if (p + 4 > raw.length) return false;
+      const type = raw.readUInt16BE(p);
+      const len = raw.readUInt16BE(p + 2);
+      const x = a[i];
+      const y = b[i];
+      if (len < 4 || type !== x.type) return false;
+      if (x !== y) {
+        if (x.type !== OFPIT.GOTO_TABLE || y.type !== OFPIT.GOTO_TABLE || len !== 8 || raw[p + 4] !== x.tableId) return false;
+        if (p + 4 < ERROR_DATA) (this.gotoPatches ??= []).push(p + 4, x.tableId);
+        out[p + 4] = y.tableId;
+      }
+      p += len;
+    }
+    return p === raw.length;
+  }
+
+  /** The first 64 bytes of the message as the vNF sent it (for an error's data). */
+  vnfBytes(): Buffer {
+    if (this.vnfHead !== undefined) return this.vnfHead;
+    const b = Buffer.from(this.out.subarray(0, ERROR_DATA));
+    if (b.length >= 8) b.writeUInt32BE(this.vnfXid, 4);
+    if (this.vnfTable >= 0) b[FM_TABLE] = this.vnfTable;
+    const g = this.gotoPatches;
+    if (g !== undefined) for (let i = 0; i < g.length; i += 2) b[g[i]] = g[i + 1];
+    return b;
+  }
+}
