@@ -156,6 +156,8 @@ export class Agent implements AgentSession {
       this.hello(raw, xid);
       return;
     }
+    // The common FLOW_MOD (an ADD of OpenFlow-basic fields) straight from the wire; anything else, and any error, the slow way.
+    if (raw.length >= 2 && raw[1] === OFPT.FLOW_MOD && this.role !== OFPCR_ROLE.SLAVE && this.sw.flowModWire(raw)) return;
     const msg = decodeMessage(raw);
     if (this.role === OFPCR_ROLE.SLAVE && (SLAVE_DENIED.has(msg.type) || isTableFeaturesSet(msg))) {
       throw new OfpError(OFPET.BAD_REQUEST, OFPBRC.IS_SLAVE, `${msg.type} from a slave`);

@@ -54,14 +54,21 @@ import {
   TableFeatures,
   TableStats,
   encodeMessage,
+  decodeInstructions,
+  decodeMatch,
+  Instruction,
+  Match,
+  OFP_VERSION,
+  Reader,
   OFPTFPT,
   OFPXMC,
   OXM_FIELDS,
 } from '@nicvisor/openflow';
 import { compileMatchScratch, copyCompiled } from './classifier.js';
+import { compileWireMatch } from './fast-flowmod.js';
 import { DEFAULT_FLOW_CACHE_SIZE, FlowCache, FlowCacheStats } from './flow-cache.js';
 import { Clock, splitDuration, SystemClock } from './clock.js';
-import { FlowEntry, FlowTable, RemovedFlow } from './flow-table.js';
+import { FlowEntry, FlowModOutcome, FlowModRequest, FlowTable, RemovedFlow } from './flow-table.js';
 import { GroupTable } from './groups.js';
 import { MeterTable } from './meters.js';
 import { W } from './key.js';
@@ -699,6 +706,40 @@ export class SwitchInstance {
     }
   }
 
+  /**
+   * @internal The FLOW_MOD fast path: an ADD to one table, without a
+   * buffer id, whose match is OpenFlow-basic OXMs, compiled straight from
+   * `raw` (fast-flowmod.ts). True: done, with the outcome flowMod would
+   * have had. False: nothing changed, take the slow path (decodeMessage,
+   * flowMod), which also gives any error its canonical form.
+   */
+  flowModWire(raw: Buffer): boolean {
+    const len = raw.length;
+    if (len < FLOW_MOD_MATCH + 8 || raw[0] !== OFP_VERSION || raw[1] !== OFPT.FLOW_MOD || ((raw[2] << 8) | raw[3]) !== len) return false;
+    const tableId = raw[24];
+    if (raw[25] !== OFPFC.ADD || tableId >= this.nTables || raw.readUInt32BE(32) !== OFP_NO_BUFFER) return false;
+    const m = compileWireMatch(raw, FLOW_MOD_MATCH, len);
+    if (m === null) return false;
+    const at = m.next;
+    let t: FlowTable;
+    let outcome: FlowModOutcome;
+    try {
+      const r = new Reader(raw, at, len);
+      const instructions = decodeInstructions(r);
+      if (r.pos !== len) return false;
+      const req = new WireFlowMod(raw, instructions);
+      // The match matters to instruction validation only for set-field actions.
+      validateInstructions(instructions, tableId, hasSetField(instructions) ? req.match : NO_MATCH, this.env);
+      t = this.tables[tableId];
+      outcome = t.apply(req, this.clock.now(), m.compiled, raw.subarray(at, len));
+    } catch {
+      // apply() changes nothing when it throws: the slow path answers.
+      return false;
+    }
+    if (outcome.removed.length > 0) this.flowsRemoved(t, outcome.removed);
+    return true;
+  }
+
   /** @internal GROUP_MOD (§6.5): deleting a group removes the flow entries forwarding to it. */
   groupMod(gm: GroupMod): void {
     const { deleted } = this.groups.apply(gm);
@@ -773,6 +814,50 @@ export class SwitchInstance {
     const pkt = parsePacket(Buffer.from(po.data), inPort);
     this.pipeline.packetOut(pkt, po.actions);
   }
+}
+
+const NO_MATCH: Match = [];
+
+/** The FlowModRequest of an ADD taken by the fast path: header fields read from the wire, the match decoded only if asked for. */
+class WireFlowMod implements FlowModRequest {
+  readonly command = OFPFC.ADD;
+  readonly cookie: bigint;
+  readonly cookieMask: bigint;
+  readonly idleTimeout: number;
+  readonly hardTimeout: number;
+  readonly priority: number;
+  readonly outPort: number;
+  readonly outGroup: number;
+  readonly flags: number;
+  private decoded: Match | undefined = undefined;
+
+  constructor(
+    private readonly raw: Buffer,
+    readonly instructions: Instruction[],
+  ) {
+    const hi = raw.readUInt32BE(8);
+    const lo = raw.readUInt32BE(12);
+    this.cookie = hi === 0 && lo === 0 ? 0n : (BigInt(hi) << 32n) | BigInt(lo);
+    this.cookieMask = raw.readBigUInt64BE(16);
+    this.idleTimeout = (raw[26] << 8) | raw[27];
+    this.hardTimeout = (raw[28] << 8) | raw[29];
+    this.priority = (raw[30] << 8) | raw[31];
+    this.outPort = raw.readUInt32BE(36);
+    this.outGroup = raw.readUInt32BE(40);
+    this.flags = (raw[44] << 8) | raw[45];
+  }
+
+  get match(): Match {
+    return (this.decoded ??= decodeMatch(new Reader(this.raw, FLOW_MOD_MATCH, this.raw.length)));
+  }
+}
+
+function hasSetField(list: readonly Instruction[]): boolean {
+  for (const ins of list) {
+    if (ins.type !== OFPIT.APPLY_ACTIONS && ins.type !== OFPIT.WRITE_ACTIONS) continue;
+    for (const a of ins.actions) if (a.type === OFPAT.SET_FIELD) return true;
+  }
+  return false;
 }
 
 /** Offset of a FLOW_MOD's match (ofp_flow_mod without it). */
