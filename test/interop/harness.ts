@@ -118,7 +118,7 @@ export interface Ovs {
 }
 
 /**
- * A private Open vSwitch (../shared/PLATFORM.md): its own directory, and
+ * A private Open vSwitch (the recipe in the shared PLATFORM.md): its own directory, and
  * ovs-vswitchd in its own network namespace (the userspace datapath's tap
  * device must not clash); bridge br0, netdev datapath, OpenFlow 1.3,
  * fail-mode=secure, default flows deleted. Stopped by its pid files.
