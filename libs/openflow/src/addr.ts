@@ -143,3 +143,17 @@ export function writeIpv6(s: string, b: Uint8Array, off: number): void {
     b[off + 2 * i + 1] = groups[i] & 0xff;
   }
 }
+
+/** An IPv6 address as a 128-bit integer, for mask arithmetic in the text formats. */
+export function ipv6ToBigInt(s: string): bigint {
+  const b = Buffer.alloc(16);
+  writeIpv6(s, b, 0);
+  return (b.readBigUInt64BE(0) << 64n) | b.readBigUInt64BE(8);
+}
+
+export function ipv6FromBigInt(n: bigint): string {
+  const b = Buffer.alloc(16);
+  b.writeBigUInt64BE((n >> 64n) & 0xffffffffffffffffn, 0);
+  b.writeBigUInt64BE(n & 0xffffffffffffffffn, 8);
+  return ipv6ToString(b, 0);
+}

@@ -10,6 +10,7 @@
  * wire order, under their OpenFlow names, so nothing is ever dropped.
  */
 import type { Action } from '../actions.js';
+import { ipv6FromBigInt, ipv6ToBigInt } from '../addr.js';
 import { OFPAT, OFPIT, OFPP, OFPXMC } from '../constants.js';
 import type { Instruction } from '../instructions.js';
 import { isOpaque, type Match, type OxmField, type OxmName, type OxmOpaque, type OxmTlv, type OxmValue } from '../oxm.js';
@@ -84,44 +85,11 @@ function formatIpv4Masked(v: string, m: string | undefined): string {
   return len >= 0 ? `${value}/${len}` : `${value}/${m}`;
 }
 
-function ipv6Big(s: string): bigint {
-  const halves = s.split('::');
-  const parse = (p: string) => (p === '' ? [] : p.split(':').map((g) => parseInt(g, 16)));
-  const head = parse(halves[0]);
-  const tail = halves.length > 1 ? parse(halves[1]) : [];
-  const groups = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
-  return groups.reduce((acc, g) => (acc << 16n) | BigInt(g), 0n);
-}
-
-function ipv6Str(n: bigint): string {
-  const b = Buffer.alloc(16);
-  b.writeBigUInt64BE(n >> 64n, 0);
-  b.writeBigUInt64BE(n & 0xffffffffffffffffn, 8);
-  const groups: number[] = [];
-  for (let i = 0; i < 8; i++) groups.push(b.readUInt16BE(2 * i));
-  // RFC 5952, as addr.ts prints it.
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) [bestStart, bestLen] = [i, j - i];
-    i = j;
-  }
-  const h = (g: number[]) => g.map((x) => x.toString(16)).join(':');
-  return bestLen < 2 ? h(groups) : `${h(groups.slice(0, bestStart))}::${h(groups.slice(bestStart + bestLen))}`;
-}
-
-/** ipv6_format_masked: the address, then "/len" for a CIDR mask or "/mask". */
 function formatIpv6Masked(v: string, m: string | undefined): string {
   if (m === undefined) return v;
-  const mask = ipv6Big(m);
+  const mask = ipv6ToBigInt(m);
   if (mask === (1n << 128n) - 1n) return v;
-  const value = ipv6Str(ipv6Big(v) & mask);
+  const value = ipv6FromBigInt(ipv6ToBigInt(v) & mask);
   const len = cidrLen(mask, 128);
   return len >= 0 ? `${value}/${len}` : `${value}/${m}`;
 }

@@ -9,6 +9,7 @@
  * and its position in the input.
  */
 import type { Action } from '../actions.js';
+import { ipv6FromBigInt } from '../addr.js';
 import { ETH_TYPE, IP_PROTO, OFP_NO_BUFFER, OFPAT, OFPCML, OFPFC, OFPFF, OFPG, OFPGC, OFPGT, OFPIT, OFPM, OFPMBT, OFPMC, OFPMF, OFPP, OFPT, OFPTT } from '../constants.js';
 import type { Instruction } from '../instructions.js';
 import type { FlowMod } from '../messages/flow-mod.js';
@@ -147,25 +148,6 @@ function ipv6Num(t: Token, s: string): bigint {
   return [...head, ...new Array<number>(fill).fill(0), ...tail].reduce((a, g) => (a << 16n) | BigInt(g), 0n);
 }
 
-/** RFC 5952 text, as the codec prints addresses. */
-export function ipv6Text(n: bigint): string {
-  const groups: number[] = [];
-  for (let i = 7; i >= 0; i--) groups.push(Number((n >> BigInt(16 * i)) & 0xffffn));
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) [bestStart, bestLen] = [i, j - i];
-    i = j;
-  }
-  const h = (g: number[]): string => g.map((x) => x.toString(16)).join(':');
-  return bestLen < 2 ? h(groups) : `${h(groups.slice(0, bestStart))}::${h(groups.slice(bestStart + bestLen))}`;
-}
 
 /** A value (and mask) of one OXM field, from "V" or "V/M" (or "V/LEN" for addresses). */
 function parseOxmValue(t: Token, d: OxmDescriptor, s: string, allowMask: boolean, portNames?: PortNames): { value: OxmValue; mask?: OxmValue } | undefined {
@@ -213,7 +195,7 @@ function parseOxmValue(t: Token, d: OxmDescriptor, s: string, allowMask: boolean
     }
     case 'ipv6': {
       const v = ipv6Num(t, vs);
-      if (ms === undefined) return { value: ipv6Text(v) };
+      if (ms === undefined) return { value: ipv6FromBigInt(v) };
       const all = (1n << 128n) - 1n;
       let m: bigint;
       if (/^\d{1,3}$/.test(ms)) {
@@ -222,8 +204,8 @@ function parseOxmValue(t: Token, d: OxmDescriptor, s: string, allowMask: boolean
         m = len === 0 ? 0n : (all << BigInt(128 - len)) & all;
       } else m = ipv6Num(t, ms);
       if (m === 0n) return undefined;
-      if (m === all) return { value: ipv6Text(v) };
-      return { value: ipv6Text(v & m), mask: ipv6Text(m) };
+      if (m === all) return { value: ipv6FromBigInt(v) };
+      return { value: ipv6FromBigInt(v & m), mask: ipv6FromBigInt(m) };
     }
   }
 }
