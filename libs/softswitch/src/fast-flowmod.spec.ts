@@ -327,6 +327,45 @@ describe('FLOW_MOD fast path', () => {
     expect(accepted).toBeGreaterThan(300);
   });
 
+  it('gives the slow path’s outcome for a run of ADDs repeating instruction bytes (validated once per table)', () => {
+    const add = (xid: number, tableId: number, port: number, instructions: Instruction[]): FlowMod => ({
+      type: OFPT.FLOW_MOD, xid, cookie: 0n, cookieMask: 0n, tableId, command: OFPFC.ADD, idleTimeout: 0, hardTimeout: 0, priority: 10,
+      bufferId: OFP_NO_BUFFER, outPort: 0xffffffff, outGroup: 0xffffffff, flags: 0,
+      match: [{ field: 'in_port', value: port }],
+      instructions,
+    });
+    const goto2: Instruction[] = [{ type: 1, tableId: 2 }];
+    const out: Instruction[] = [{ type: 4, actions: [{ type: 0, port: 2, maxLen: 0 }] }];
+    const meter2: Instruction[] = [{ type: 6, meterId: 2 }, ...out];
+    const run = [add(1, 0, 1, goto2), add(2, 0, 2, goto2), add(3, 3, 1, goto2), add(4, 2, 1, goto2), add(5, 3, 2, goto2), add(6, 1, 1, out), add(7, 1, 2, out), add(8, 1, 3, meter2), add(9, 1, 4, meter2)];
+    const fast = rig();
+    const c = fast.controller();
+    let taken = 0;
+    const orig = fast.sw.flowModWire.bind(fast.sw);
+    fast.sw.flowModWire = (r: Buffer) => {
+      const ok = orig(r);
+      if (ok) taken++;
+      return ok;
+    };
+    const fastErrors = run.map((fm) => c.send(fm).filter((m): m is ErrorMessage => m.type === OFPT.ERROR).map((m) => [m.errorType, m.code]));
+    const slow = rig();
+    const slowErrors = run.map((fm) => {
+      const raw = encodeMessage(fm);
+      try {
+        slow.sw.flowMod(decodeMessage(raw) as FlowMod, raw);
+        return [];
+      } catch (e) {
+        if (!(e instanceof OfpError)) throw e;
+        return [[e.type, e.code]];
+      }
+    });
+    expect(fastErrors).toEqual(slowErrors);
+    // goto_table 2 from tables 2 and 3 (BAD_TABLE_ID), meter 2 (UNKNOWN_METER): refused each time, whatever the table already holds.
+    expect(fastErrors.filter((e) => e.length > 0)).toHaveLength(5);
+    expect(snapshot(fast)).toEqual(snapshot(slow));
+    expect(taken).toBe(4);
+  });
+
   it('keeps the decoded match available: stats show the canonical match', () => {
     const t = rig();
     const c = t.controller();

@@ -41,7 +41,11 @@ for (let id = 0; id < N_FIELDS; id++) {
 
 const VALUE = new Uint32Array(KEY_WORDS);
 const MASK = new Uint32Array(KEY_WORDS);
-const TOUCHED: number[] = [];
+/** Words written by the last call (to zero before the next), and how many. */
+const TOUCHED = new Int32Array(KEY_WORDS);
+let nTouched = 0;
+/** The words list of the last call's match (shared like VALUE and MASK). */
+const WORDS: number[] = [];
 
 /** Fields seen by the current call (SEEN[id] === epoch), their raw numeric value and mask (-1: none) for prerequisites. */
 const SEEN = new Float64Array(N_FIELDS);
@@ -87,14 +91,15 @@ export function compileWireMatch(b: Uint8Array, at: number, end: number): WireMa
   const next = at + ((length + 7) & ~7);
   if (next > end) return null;
 
-  for (let i = 0; i < TOUCHED.length; i++) {
+  for (let i = 0; i < nTouched; i++) {
     VALUE[TOUCHED[i]] = 0;
     MASK[TOUCHED[i]] = 0;
   }
-  TOUCHED.length = 0;
+  nTouched = 0;
   const e = ++epoch;
   let nSeen = 0;
-  const words: number[] = [];
+  const words = WORDS;
+  words.length = 0;
   let sorted = true;
 
   let p = at + 4;
@@ -124,7 +129,7 @@ export function compileWireMatch(b: Uint8Array, at: number, end: number): WireMa
 
     const w0 = FIRST[id];
     const wEnd = w0 + NWORDS[id];
-    for (let w = w0; w < wEnd; w++) TOUCHED.push(w);
+    for (let w = w0; w < wEnd; w++) TOUCHED[nTouched++] = w;
     wordsAt(b, vp, id, VALUE);
     if (hasMask) {
       wordsAt(b, vp + width, id, MASK);

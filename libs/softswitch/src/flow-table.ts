@@ -47,10 +47,17 @@ const ALL_FLAGS = OFPFF.SEND_FLOW_REM | OFPFF.CHECK_OVERLAP | OFPFF.RESET_COUNTS
  * An instruction list shared by every entry whose instructions encode to the
  * same bytes, with the output ports and groups its apply/write actions name.
  */
-class InstructionSet {
+export class InstructionSet {
   refs = 0;
   /** @internal the pipeline's compiled form of the list (pipeline.ts), made on first use. */
   program: unknown = undefined;
+  /**
+   * @internal set by the instance's FLOW_MOD fast path: `bytes` decoded to
+   * exactly `list`, which passed instruction validation for this table and
+   * needs nothing that can change (no group, meter or set-field), so an ADD
+   * with the same bytes may skip decoding and validating them.
+   */
+  wireValid = false;
   readonly outPorts: readonly number[];
   readonly outGroups: readonly number[];
 
@@ -188,10 +195,18 @@ function noop(): void {}
 const NO_ENTRIES: FlowEntry[] = Object.freeze([]) as unknown as FlowEntry[];
 const NO_REMOVED: RemovedFlow[] = Object.freeze([]) as unknown as RemovedFlow[];
 
-function sameBytes(a: Uint8Array, b: Uint8Array, len: number): boolean {
+/** Are a's bytes b's `len` bytes from `from`? */
+function sameBytes(a: Uint8Array, b: Uint8Array, len: number, from = 0): boolean {
   if (a.length !== len) return false;
-  for (let i = 0; i < len; i++) if (a[i] !== b[i]) return false;
+  for (let i = 0; i < len; i++) if (a[i] !== b[from + i]) return false;
   return true;
+}
+
+/** FNV-1a of b's `len` bytes from `from`, seeded with the length. */
+function hashBytes(b: Uint8Array, from: number, len: number): number {
+  let h = 0x811c9dc5 ^ len;
+  for (let i = from, end = from + len; i < end; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  return h;
 }
 
 function fail(code: number, detail: string): OfpError {
@@ -236,6 +251,10 @@ export class FlowTable {
   private scratch = new Writer(256);
   /** The instructions' wire bytes of the flow-mod being applied, if the caller had them (apply). */
   private wire: Uint8Array | undefined = undefined;
+  /** Where the instructions begin in `wire` (they run to its end). */
+  private wireAt = 0;
+  /** The interned set of `wire`, if the caller found it (internedSet) just before apply. */
+  private wireSet: InstructionSet | undefined = undefined;
   private readonly changed: () => void;
   private readonly sync: () => void;
 
@@ -276,14 +295,37 @@ export class FlowTable {
    * `compiled`, when given, is fm.match already compiled (compileMatch or compileMatchScratch); it is not kept.
    * `instructionBytes`, when given, is fm.instructions as they came on the wire (the FLOW_MOD's
    * bytes after its match): interned as they are instead of being encoded again; not kept.
+   * `instructionSet`: internedSet(instructionBytes, instructionStart), when the caller looked it up.
+   * `instructionStart`: where the instructions begin in `instructionBytes` (they run to its end).
    */
-  apply(fm: FlowModRequest, now: number = this.clock.now(), compiled?: CompiledMatch, instructionBytes?: Uint8Array): FlowModOutcome {
+  apply(
+    fm: FlowModRequest,
+    now: number = this.clock.now(),
+    compiled?: CompiledMatch,
+    instructionBytes?: Uint8Array,
+    instructionSet?: InstructionSet,
+    instructionStart = 0,
+  ): FlowModOutcome {
     this.wire = instructionBytes;
+    this.wireAt = instructionStart;
+    this.wireSet = instructionBytes === undefined ? undefined : instructionSet;
     try {
       return this.applyNow(fm, now, compiled);
     } finally {
       this.wire = undefined;
+      this.wireAt = 0;
+      this.wireSet = undefined;
     }
+  }
+
+  /** @internal The interned set whose bytes are b's from `from` to its end (instruction bytes as on the wire), if the table holds one. */
+  internedSet(b: Uint8Array, from = 0): InstructionSet | undefined {
+    const len = b.length - from;
+    const there = this.sets.get(hashBytes(b, from, len));
+    if (there === undefined) return undefined;
+    if (!Array.isArray(there)) return sameBytes(there.bytes, b, len, from) ? there : undefined;
+    for (const x of there) if (sameBytes(x.bytes, b, len, from)) return x;
+    return undefined;
   }
 
   private applyNow(fm: FlowModRequest, now: number, compiled: CompiledMatch | undefined): FlowModOutcome {
@@ -393,12 +435,19 @@ export class FlowTable {
 
   /** The shared InstructionSet for this list, with one more reference. */
   private intern(list: readonly Instruction[]): InstructionSet {
+    const known = this.wireSet;
+    if (known !== undefined && known.refs > 0) {
+      known.refs++;
+      return known;
+    }
     let b: Uint8Array;
     let len: number;
+    let from = 0;
     if (this.wire !== undefined) {
       // As they came: equal lists may come as different bytes (padding), which only costs sharing.
       b = this.wire;
-      len = b.length;
+      from = this.wireAt;
+      len = b.length - from;
     } else {
       len = instructionsLength(list);
       if (this.scratch.buf.length < len) this.scratch = new Writer(Math.max(len, 2 * this.scratch.buf.length));
@@ -407,17 +456,16 @@ export class FlowTable {
       encodeInstructions(list, w);
       b = w.buf;
     }
-    let h = 0x811c9dc5 ^ len;
-    for (let i = 0; i < len; i++) h = Math.imul(h ^ b[i], 0x01000193);
+    const h = hashBytes(b, from, len);
     const there = this.sets.get(h);
     let set: InstructionSet | undefined;
     if (there !== undefined) {
       if (Array.isArray(there)) {
-        for (const x of there) if (sameBytes(x.bytes, b, len)) set = x;
-      } else if (sameBytes(there.bytes, b, len)) set = there;
+        for (const x of there) if (sameBytes(x.bytes, b, len, from)) set = x;
+      } else if (sameBytes(there.bytes, b, len, from)) set = there;
     }
     if (set === undefined) {
-      set = new InstructionSet(Buffer.from(b.subarray(0, len)), h, Object.freeze([...list]));
+      set = new InstructionSet(Buffer.from(b.subarray(from, from + len)), h, Object.freeze([...list]));
       if (there === undefined) this.sets.set(h, set);
       else if (Array.isArray(there)) there.push(set);
       else this.sets.set(h, [there, set]);

@@ -724,14 +724,22 @@ export class SwitchInstance {
     let t: FlowTable;
     let outcome: FlowModOutcome;
     try {
-      const r = new Reader(raw, at, len);
-      const instructions = decodeInstructions(r);
-      if (r.pos !== len) return false;
-      const req = new WireFlowMod(raw, instructions);
-      // The match matters to instruction validation only for set-field actions.
-      validateInstructions(instructions, tableId, hasSetField(instructions) ? req.match : NO_MATCH, this.env);
       t = this.tables[tableId];
-      outcome = t.apply(req, this.clock.now(), m.compiled, raw.subarray(at, len));
+      // Bytes the table has already seen decode and validate as they did then, when nothing they need can change.
+      const known = t.internedSet(raw, at);
+      let req: WireFlowMod;
+      if (known !== undefined && known.wireValid) req = new WireFlowMod(raw, known.list as Instruction[]);
+      else {
+        const r = new Reader(raw, at, len);
+        const instructions = decodeInstructions(r);
+        if (r.pos !== len) return false;
+        req = new WireFlowMod(raw, instructions);
+        // The match matters to instruction validation only for set-field actions.
+        validateInstructions(instructions, tableId, hasSetField(instructions) ? req.match : NO_MATCH, this.env);
+      }
+      outcome = t.apply(req, this.clock.now(), m.compiled, raw, known, at);
+      const set = outcome.added?.set;
+      if (set !== undefined && !set.wireValid && set.bytes.length === len - at && selfContained(req.instructions)) set.wireValid = true;
     } catch {
       // apply() changes nothing when it throws: the slow path answers.
       return false;
@@ -822,7 +830,6 @@ const NO_MATCH: Match = [];
 class WireFlowMod implements FlowModRequest {
   readonly command = OFPFC.ADD;
   readonly cookie: bigint;
-  readonly cookieMask: bigint;
   readonly idleTimeout: number;
   readonly hardTimeout: number;
   readonly priority: number;
@@ -838,7 +845,6 @@ class WireFlowMod implements FlowModRequest {
     const hi = raw.readUInt32BE(8);
     const lo = raw.readUInt32BE(12);
     this.cookie = hi === 0 && lo === 0 ? 0n : (BigInt(hi) << 32n) | BigInt(lo);
-    this.cookieMask = raw.readBigUInt64BE(16);
     this.idleTimeout = (raw[26] << 8) | raw[27];
     this.hardTimeout = (raw[28] << 8) | raw[29];
     this.priority = (raw[30] << 8) | raw[31];
@@ -847,9 +853,33 @@ class WireFlowMod implements FlowModRequest {
     this.flags = (raw[44] << 8) | raw[45];
   }
 
+  /** Not used by an ADD: read only if asked for. */
+  get cookieMask(): bigint {
+    return this.raw.readBigUInt64BE(16);
+  }
+
   get match(): Match {
     return (this.decoded ??= decodeMatch(new Reader(this.raw, FLOW_MOD_MATCH, this.raw.length)));
   }
+}
+
+/** Does validating the list depend on nothing but its table (no group action, meter instruction or set-field)? Only standard instructions. */
+function selfContained(list: readonly Instruction[]): boolean {
+  for (const ins of list) {
+    switch (ins.type) {
+      case OFPIT.GOTO_TABLE:
+      case OFPIT.WRITE_METADATA:
+      case OFPIT.CLEAR_ACTIONS:
+        break;
+      case OFPIT.APPLY_ACTIONS:
+      case OFPIT.WRITE_ACTIONS:
+        for (const a of ins.actions) if (a.type === OFPAT.GROUP || a.type === OFPAT.SET_FIELD) return false;
+        break;
+      default:
+        return false;
+    }
+  }
+  return true;
 }
 
 function hasSetField(list: readonly Instruction[]): boolean {
