@@ -71,39 +71,46 @@ export class ParsedPacket {
   shared: boolean;
   readonly key: Uint32Array;
   /** Offset of the outermost VLAN tag (its TPID; the TCI is at +2). */
-  vlanOff: number;
+  vlanOff!: number;
   /** Offset of the EtherType after all VLAN tags: the key's eth_type. */
-  typeOff: number;
+  typeOff!: number;
   /** Offset of the PBB I-TAG (4 bytes: PCP/DEI/UCA/res, I-SID) after an 0x88e7 EtherType. */
-  pbbOff: number;
+  pbbOff!: number;
   /** Offset of the outermost MPLS label stack entry. */
-  mplsOff: number;
+  mplsOff!: number;
   /** First byte after the bottom-of-stack entry (the MPLS payload); -1 if the stack is truncated. */
-  mplsEnd: number;
+  mplsEnd!: number;
   /** IPv4/IPv6/ARP header (see l3Type). Not set for the payload of MPLS or PBB: OpenFlow does not parse past them. */
-  l3Off: number;
-  l3Type: number;
+  l3Off!: number;
+  l3Type!: number;
   /** End of the IP datagram in the frame: min(IP length, frame length); Ethernet padding lies beyond. */
-  l3End: number;
+  l3End!: number;
   /** The byte naming the upper-layer protocol: IPv4 protocol, or the last IPv6 next-header field. */
-  protoOff: number;
+  protoOff!: number;
   /** IPv4 with MF or an offset, or IPv6 with a fragment header: L4 checksums then cover bytes not here. */
-  fragment: boolean;
+  fragment!: boolean;
   /** IPv6 with a routing header whose segments left > 0: the pseudo-header's destination is not ipv6_dst. */
-  routed: boolean;
+  routed!: boolean;
   /** Transport header (TCP/UDP/SCTP/ICMP/ICMPv6, or an inner IP header for IP-in-IP). */
-  l4Off: number;
+  l4Off!: number;
   /** Protocol of the header at l4Off as parsed, which fixes where its checksum is. */
-  l4Proto: number;
+  l4Proto!: number;
   /** ICMPv6 ND target address, and the 6-byte address of the SLL / TLL option. */
-  ndTargetOff: number;
-  ndSllOff: number;
-  ndTllOff: number;
+  ndTargetOff!: number;
+  ndSllOff!: number;
+  ndTllOff!: number;
 
   constructor(frame: Buffer, inPort: number) {
     this.frame = frame;
     this.shared = false;
     this.key = allocKey();
+    this.clearLayers();
+    this.key[W.in_port] = inPort;
+    this.key[W.in_phy_port] = inPort;
+  }
+
+  /** Forgets every header offset: nothing parsed yet. */
+  clearLayers(): void {
     this.vlanOff = -1;
     this.typeOff = -1;
     this.pbbOff = -1;
@@ -120,8 +127,6 @@ export class ParsedPacket {
     this.ndTargetOff = -1;
     this.ndSllOff = -1;
     this.ndTllOff = -1;
-    this.key[W.in_port] = inPort;
-    this.key[W.in_phy_port] = inPort;
   }
 }
 
@@ -231,22 +236,7 @@ function parseFrame(pkt: ParsedPacket): void {
   const b = pkt.frame;
   const n = b.length;
   const k = pkt.key;
-  pkt.vlanOff = -1;
-  pkt.typeOff = -1;
-  pkt.pbbOff = -1;
-  pkt.mplsOff = -1;
-  pkt.mplsEnd = -1;
-  pkt.l3Off = -1;
-  pkt.l3Type = L3.NONE;
-  pkt.l3End = 0;
-  pkt.protoOff = -1;
-  pkt.fragment = false;
-  pkt.routed = false;
-  pkt.l4Off = -1;
-  pkt.l4Proto = 0;
-  pkt.ndTargetOff = -1;
-  pkt.ndSllOff = -1;
-  pkt.ndTllOff = -1;
+  pkt.clearLayers();
 
   if (n < 14) {
     if (n >= 6) loadMac(k, W.eth_dst, b, 0);
