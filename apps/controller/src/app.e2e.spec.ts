@@ -4,41 +4,14 @@
  * ClientProxy on the TCP transport.
  */
 import 'reflect-metadata';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { firstValueFrom } from 'rxjs';
 import { createApp, type ControllerApp } from './app.module.js';
-import { loadConfig, type ControllerConfig } from './config.js';
+import { call, ephemeralConfig } from './spec-app.js';
 import { PATTERNS } from './instances/instances.constants.js';
 
-const dataDir = mkdtempSync(join(tmpdir(), 'nicvisor-e2e-'));
-const config: ControllerConfig = loadConfig(
-  {
-    NICVISOR_HTTP_PORT: '0',
-    NICVISOR_RPC_PORT: '0',
-    NICVISOR_OF_PORT: '0',
-    NICVISOR_CHANNEL_PORTS: '0',
-    NICVISOR_DATA_DIR: dataDir,
-  },
-  '/tmp',
-);
-
-interface Reply {
-  status: number;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-
-async function call(c: ControllerApp, method: string, path: string, body?: unknown): Promise<Reply> {
-  const res = await fetch(`${c.url}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+const { config, dataDir } = ephemeralConfig('nicvisor-e2e-');
 
 describe('orchestrator API (embedded NIC)', () => {
   let c: ControllerApp;

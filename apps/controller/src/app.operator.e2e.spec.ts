@@ -6,44 +6,17 @@
  * is read from the emulator itself.
  */
 import 'reflect-metadata';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { OFPG, OFPM, OFPMP, OFPP, OFPTT, type FlowStats } from '@nicvisor/openflow';
 import { parseGroupMod, parseMeterMod, toJson, type AnyMessage } from '@nicvisor/openflow/text/index.js';
 import { OPERATOR_GROUPS, OPERATOR_METERS } from '@nicvisor/tenancy';
 import { createApp, type ControllerApp } from './app.module.js';
-import { loadConfig, type ControllerConfig } from './config.js';
+import { call, ephemeralConfig } from './spec-app.js';
 import { CoreRuntime } from './instances/core-runtime.js';
 import { INSTANCE_RUNTIME } from './instances/instance-runtime.js';
 import { EmbeddedNicDriver } from './nic/embedded-driver.js';
 
-const dataDir = mkdtempSync(join(tmpdir(), 'nicvisor-operator-e2e-'));
-const config: ControllerConfig = loadConfig(
-  {
-    NICVISOR_HTTP_PORT: '0',
-    NICVISOR_RPC_PORT: '0',
-    NICVISOR_OF_PORT: '0',
-    NICVISOR_CHANNEL_PORTS: '0',
-    NICVISOR_DATA_DIR: dataDir,
-  },
-  '/tmp',
-);
-
-interface Reply {
-  status: number;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
-
-async function call(c: ControllerApp, method: string, path: string, body?: unknown): Promise<Reply> {
-  const res = await fetch(`${c.url}${path}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+const { config, dataDir } = ephemeralConfig('nicvisor-operator-e2e-');
 
 const json = (x: unknown): unknown => toJson({ value: x } as unknown as AnyMessage).value;
 
