@@ -18,5 +18,7 @@ export default {
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/apps/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
+  // Interop tests (real Open vSwitch, tshark, ovs-ofctl) run serially in their own pass: jest.interop.config.js.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/interop/'],
   testTimeout: 30000,
 };
