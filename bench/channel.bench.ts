@@ -2,39 +2,55 @@
  * Delegated-channel benchmark (`npm run bench:channel`), persistence (SQLite
  * shadow) and audit on:
  *
- * (a) flow-mods/s from one vNF through nicvisor into the embedded emulated
- *     NIC, pipelined and confirmed by a final barrier, with the policy and
+ * (a) flow-mods/s from one vNF through nicvisor into the emulated NIC,
+ *     pipelined and confirmed by a final barrier, with the policy and
  *     without it, beside the same flow-mods sent straight to an emulator
  *     instance's own OpenFlow listener;
  * (b) barrier round-trip latency p50/p99, through nicvisor and direct;
- * (c) 100 vNFs at once, aggregate flow-mods/s.
- * Every run checks that nothing was lost (flows on the NIC = flow-mods sent)
- * and that no error came back.
+ * (c) 100 vNFs at once, aggregate flow-mods/s;
+ * (d) with `--tls`: (a) and (b) again for a vNF on a mutual-TLS channel
+ *     (certificates of nicvisor's CA), beside plain TCP in the same rounds.
+ * Every run checks that nothing was lost (flows on the NIC = flow-mods sent,
+ * asked of the NIC over OpenFlow) and that no error came back.
  *
- * The machine is shared and everything (client, nicvisor, emulated NIC)
- * runs in this one process: one warm-up round is run and discarded, then
- * BENCH_REPS rounds, each measuring (a) policy on, policy off and direct and
- * (b) through nicvisor and direct back to back (so a busy moment hits all
- * alike); every figure is the median over the rounds, with its range. Each
- * blast's flows are deleted (untimed) right after it, so every blast fills
- * the same empty table and starts with an empty shadow.
+ * The emulated NIC runs in its own process (the standalone emulator,
+ * apps/smartnic, driven by the controller's remote NIC driver), as a real
+ * NIC is hardware beside the controller: this process holds nicvisor and the
+ * benchmark's clients. The machine is shared, so besides wall-clock rates
+ * every figure comes with CPU time: this process's (process.cpuUsage:
+ * nicvisor plus the clients, which only write prepared bytes) and the
+ * emulator's (/proc), per flow-mod. One warm-up round is run and discarded,
+ * then BENCH_REPS rounds, each measuring every path of (a) and (b) back to
+ * back (so a busy moment hits all alike); each figure is the median over the
+ * rounds, with its range. Each blast's flows are deleted (untimed) right
+ * after it, so every blast fills the same empty table and starts with an
+ * empty shadow.
+ *
+ * A path is a `ChannelPath` (how the client reaches its switch, what it
+ * sends, how its flows are counted on the NIC); `measureBlast` and
+ * `measureBarriers` take any path.
  *
  * Env: BENCH_FLOWMODS (default 100000), BENCH_BARRIERS (default 2000),
  * BENCH_VNFS (default 100), BENCH_VNF_FLOWMODS (per vNF, default 2000),
  * BENCH_REPS (default 5).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect as netConnect, Socket } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeMessage, FlowMod, Framer, OFPFC, OFPG, OFPIT, OFPMP, OFPP, OFPT, OFPTT, ourHello } from '../libs/openflow/src/index.js';
-import { listen } from '../libs/softswitch/src/channel.js';
-import { SmartNic } from '../libs/softswitch/src/nic.js';
+import { ClientProxyFactory, Transport } from '@nestjs/microservices';
+import { firstValueFrom } from 'rxjs';
+import { decodeMessage, encodeMessage, FlowMod, Framer, MultipartRequest, OFPFC, OFPG, OFPIT, OFPMP, OFPP, OFPT, OFPTT, ourHello } from '../libs/openflow/src/index.js';
 import { Store } from '../libs/storage/src/store.js';
 import { createOwnership, Ownership } from '../libs/tenancy/src/index.js';
-import { EmbeddedNicDriver } from '../apps/controller/src/nic/embedded-driver.js';
+import { RemoteNicDriver } from '../apps/controller/src/nic/remote-driver.js';
 import { OpenflowCore } from '../apps/controller/src/openflow/core.js';
 import { StoreShadowSink } from '../apps/controller/src/openflow/store-sink.js';
+import { CertificateAuthority } from '../apps/controller/src/pki/ca.js';
+import { connect as tlsConnect } from 'node:tls';
+import { NIC_PATTERNS } from '../apps/smartnic/src/smartnic.constants.js';
+import type { InstanceView } from '../apps/smartnic/src/smartnic.dto.js';
 
 const N = Number(process.env.BENCH_FLOWMODS ?? 100_000);
 const N_BARRIERS = Number(process.env.BENCH_BARRIERS ?? 2000);
@@ -43,13 +59,41 @@ const PER_VNF = Number(process.env.BENCH_VNF_FLOWMODS ?? 2000);
 const REPS = Math.max(1, Number(process.env.BENCH_REPS ?? 5));
 const TARGET = `≥ ${(200_000).toLocaleString('en-US')}`;
 const TARGET_ADDED_P50_US = 50;
+/** `npm run bench:channel -- --tls`: also measure a TLS channel. */
+const TLS = process.argv.includes('--tls');
 
 /** n distinct flow-mods for view table `table`: ip, nw_dst=10.x.y.z → output:port. */
 function flowMods(n: number, table: number, port: number, salt = 0): Buffer {
   return Buffer.concat(Array.from({ length: n }, (_, i) => flowMod(i, table, port, salt)));
 }
 
-/** Deletes every flow of view table `table` (as the vNF would), with a barrier: between rounds, untimed. */
+function flowMod(i: number, table: number, port: number, salt: number): Buffer {
+  const fm: FlowMod = {
+    type: OFPT.FLOW_MOD,
+    xid: i + 1,
+    cookie: 0n,
+    cookieMask: 0n,
+    tableId: table,
+    command: OFPFC.ADD,
+    idleTimeout: 0,
+    hardTimeout: 0,
+    priority: 100,
+    bufferId: 0xffffffff,
+    outPort: OFPP.ANY,
+    outGroup: OFPG.ANY,
+    flags: 0,
+    match: [
+      { field: 'eth_type', value: 0x0800 },
+      { field: 'ipv4_dst', value: `10.${salt & 255}.${(i >> 8) & 255}.${i & 255}` },
+      { field: 'ip_proto', value: 6 },
+      { field: 'tcp_dst', value: 1 + ((i >> 16) & 0xfff) },
+    ],
+    instructions: [{ type: OFPIT.APPLY_ACTIONS, actions: [{ type: 0, port, maxLen: 0 }] }],
+  };
+  return encodeMessage(fm);
+}
+
+/** Deletes every flow of view table `table` (as the vNF would): between rounds, untimed. */
 function deleteAll(table: number): Buffer {
   return encodeMessage({
     type: OFPT.FLOW_MOD,
@@ -70,39 +114,20 @@ function deleteAll(table: number): Buffer {
   });
 }
 
-function flowMod(i: number, table: number, port: number, salt: number): Buffer {
-  {
-    const fm: FlowMod = {
-      type: OFPT.FLOW_MOD,
-      xid: i + 1,
-      cookie: 0n,
-      cookieMask: 0n,
-      tableId: table,
-      command: 0,
-      idleTimeout: 0,
-      hardTimeout: 0,
-      priority: 100,
-      bufferId: 0xffffffff,
-      outPort: OFPP.ANY,
-      outGroup: OFPG.ANY,
-      flags: 0,
-      match: [
-        { field: 'eth_type', value: 0x0800 },
-        { field: 'ipv4_dst', value: `10.${salt & 255}.${(i >> 8) & 255}.${i & 255}` },
-        { field: 'ip_proto', value: 6 },
-        { field: 'tcp_dst', value: 1 + ((i >> 16) & 0xfff) },
-      ],
-      instructions: [{ type: OFPIT.APPLY_ACTIONS, actions: [{ type: 0, port, maxLen: 0 }] }],
-    };
-    return encodeMessage(fm);
-  }
-}
+/** How a client reaches its switch: plain TCP here. */
+export type Dial = (port: number) => Promise<Socket>;
 
-/** An OpenFlow client that counts errors and resolves barriers by xid. */
+const dialTcp: Dial = (port) =>
+  new Promise<Socket>((resolve, reject) => {
+    const sock = netConnect({ host: '127.0.0.1', port }, () => resolve(sock));
+    sock.once('error', reject);
+  });
+
+/** An OpenFlow client that counts errors and resolves barriers and requests by xid. */
 class Client {
   errors = 0;
   private readonly framer = new Framer();
-  private readonly waiting = new Map<number, () => void>();
+  private readonly waiting = new Map<number, (raw: Buffer) => void>();
   private helloSeen!: () => void;
   readonly hello = new Promise<void>((r) => (this.helloSeen = r));
 
@@ -113,54 +138,51 @@ class Client {
         const type = raw[1];
         if (type === OFPT.HELLO) this.helloSeen();
         else if (type === OFPT.ERROR) this.errors++;
-        else if (type === OFPT.BARRIER_REPLY) {
+        else if (type === OFPT.BARRIER_REPLY || type === OFPT.MULTIPART_REPLY) {
           const xid = raw.readUInt32BE(4);
           const w = this.waiting.get(xid);
           this.waiting.delete(xid);
-          w?.();
+          w?.(raw);
         }
       }
     });
     socket.write(encodeMessage(ourHello(1)));
   }
 
-  static async open(port: number): Promise<Client> {
-    const s = await new Promise<Socket>((resolve, reject) => {
-      const sock = netConnect({ host: '127.0.0.1', port }, () => resolve(sock));
-      sock.once('error', reject);
-    });
-    const c = new Client(s);
+  static async open(port: number, dial: Dial = dialTcp): Promise<Client> {
+    const c = new Client(await dial(port));
     await c.hello;
     return c;
   }
 
   barrier(xid: number): Promise<void> {
     return new Promise<void>((resolve) => {
-      this.waiting.set(xid, resolve);
+      this.waiting.set(xid, () => resolve());
       this.socket.write(encodeMessage({ type: OFPT.BARRIER_REQUEST, xid }));
     });
   }
 
-  /** CPU share of the last blast (process CPU time / wall time; 1 core = 100%). */
-  static lastCpu = 0;
-  /** Process CPU seconds of the last blast (client, nicvisor and emulator alike: one process). */
-  static lastCpuSecs = 0;
+  /** Flows in every table of its switch (an aggregate-stats request). */
+  flowCount(): Promise<number> {
+    const xid = 0xfffffff2;
+    return new Promise<number>((resolve, reject) => {
+      this.waiting.set(xid, (raw) => {
+        const m = decodeMessage(raw);
+        if (m.type === OFPT.MULTIPART_REPLY && m.body.mpType === OFPMP.AGGREGATE) resolve(m.body.flowCount);
+        else reject(new Error(`unexpected reply type ${m.type}`));
+      });
+      this.socket.write(encodeMessage({ type: OFPT.MULTIPART_REQUEST, xid, flags: 0, body: aggregateAll() }));
+    });
+  }
 
-  /** Writes the flow-mods in 64 KiB slices as the socket drains, then a barrier; resolves (with the seconds taken) when it is answered. */
-  async blast(mods: Buffer): Promise<number> {
-    const t0 = process.hrtime.bigint();
-    const c0 = process.cpuUsage();
+  /** Writes the flow-mods in 64 KiB slices as the socket drains, then a barrier; resolves when it is answered. */
+  async blast(mods: Buffer): Promise<void> {
     const slice = 1 << 16;
     for (let off = 0; off < mods.length; off += slice) {
       const ok = this.socket.write(mods.subarray(off, Math.min(mods.length, off + slice)));
       if (!ok) await new Promise<void>((r) => this.socket.once('drain', () => r()));
     }
     await this.barrier(0xfffffff0);
-    const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-    const cpu = process.cpuUsage(c0);
-    Client.lastCpuSecs = (cpu.user + cpu.system) / 1e6;
-    Client.lastCpu = Client.lastCpuSecs / secs;
-    return secs;
   }
 
   /** Deletes the flows of a table, untimed. */
@@ -184,6 +206,114 @@ class Client {
   }
 }
 
+function aggregateAll(): MultipartRequest['body'] {
+  return { mpType: OFPMP.AGGREGATE, tableId: OFPTT.ALL, outPort: OFPP.ANY, outGroup: OFPG.ANY, cookie: 0n, cookieMask: 0n, match: [] };
+}
+
+/** CPU seconds (user + system) of a process or thread from /proc (Linux; clock ticks of 10 ms); NaN where it is missing. */
+function procCpuSecs(statPath: string): number {
+  try {
+    const stat = readFileSync(statPath, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** This process's main thread (the event loop: nicvisor's hot path), without its writer and helper threads. */
+const mainThreadCpuSecs = () => procCpuSecs(`/proc/self/task/${process.pid}/stat`);
+
+/** The standalone emulator in a child process; its CPU time read from /proc (Linux). */
+class EmulatorProcess {
+  private constructor(
+    private readonly child: ChildProcess,
+    /** Its management API, `tcp:127.0.0.1:PORT`. */
+    readonly target: string,
+  ) {}
+
+  static start(nicPorts: number): Promise<EmulatorProcess> {
+    const child = spawn(process.execPath, ['--import', './bin/register.js', 'apps/smartnic/src/main.ts'], {
+      env: { ...process.env, NICVISOR_SMARTNIC_RPC_PORT: '0', NICVISOR_SMARTNIC_PORTS: String(nicPorts) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    return new Promise<EmulatorProcess>((resolve, reject) => {
+      let out = '';
+      child.once('exit', (code) => reject(new Error(`the emulator exited (${code}) before listening: ${out}`)));
+      child.stdout!.on('data', (c: Buffer) => {
+        out += c.toString();
+        const m = /smartnic: listening on ([\d.]+):(\d+)/.exec(out);
+        if (m !== null) {
+          child.removeAllListeners('exit');
+          child.stdout!.removeAllListeners('data');
+          child.stdout!.resume();
+          resolve(new EmulatorProcess(child, `tcp:${m[1]}:${m[2]}`));
+        }
+      });
+    });
+  }
+
+  /** CPU seconds (user + system) the emulator has used; NaN where /proc is missing. */
+  cpuSecs(): number {
+    return procCpuSecs(`/proc/${this.child.pid}/stat`);
+  }
+
+  stop(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (this.child.exitCode !== null) return resolve();
+      this.child.once('exit', () => resolve());
+      this.child.kill('SIGTERM');
+    });
+  }
+}
+
+/** One way of getting flow-mods to the emulated NIC, measured by `measureBlast` and `measureBarriers`. */
+interface ChannelPath {
+  label: string;
+  client: Client;
+  /** N flow-mods in the client's terms. */
+  mods: Buffer;
+  /** The client's table the flow-mods go to (cleared between rounds). */
+  table: number;
+  /** Flows the path's instance holds on the NIC beyond the blast's (the operator's steering flows). */
+  baseline: number;
+  /** Flows on the NIC now, asked of the NIC over OpenFlow. */
+  flowsOnNic(): Promise<number>;
+}
+
+interface BlastSample {
+  rate: number;
+  /** CPU-µs per flow-mod: this process (nicvisor and the client), its main thread, the emulator process. */
+  usHere: number;
+  usMain: number;
+  usNic: number;
+  lost: number;
+}
+
+/** Sends `path.mods` pipelined, confirmed by a barrier; counts the flows on the NIC; deletes them (untimed). */
+async function measureBlast(path: ChannelPath, emu: EmulatorProcess): Promise<BlastSample> {
+  const n = path.mods.length / path.mods.readUInt16BE(2);
+  const c0 = process.cpuUsage();
+  const e0 = emu.cpuSecs();
+  const m0 = mainThreadCpuSecs();
+  const t0 = process.hrtime.bigint();
+  await path.client.blast(path.mods);
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(c0);
+  const nicSecs = emu.cpuSecs() - e0;
+  const mainSecs = mainThreadCpuSecs() - m0;
+  const onNic = (await path.flowsOnNic()) - path.baseline;
+  await path.client.clear(path.table);
+  const left = (await path.flowsOnNic()) - path.baseline;
+  if (left !== 0) throw new Error(`${path.label}: ${left} flows left after clearing`);
+  return { rate: n / secs, usHere: (cpu.user + cpu.system) / n, usMain: (mainSecs * 1e6) / n, usNic: (nicSecs * 1e6) / n, lost: n - onNic };
+}
+
+/** Sequential barriers; their round-trip times sorted, in µs. */
+async function measureBarriers(path: ChannelPath): Promise<number[]> {
+  return (await path.client.barrierRtts(N_BARRIERS)).sort((x, y) => x - y);
+}
+
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
@@ -204,18 +334,23 @@ function line(name: string, xs: number[], unit: string, target: string, referenc
   process.stdout.write(`${name}: ${fmt(median(xs))} ${unit} (target ${target}; reference ${reference}${range})\n`);
 }
 
-function flowCount(nic: SmartNic, dpid: bigint): number {
-  return nic
-    .getInstance(dpid)
-    .flowStats({ mpType: OFPMP.FLOW, tableId: OFPTT.ALL, outPort: OFPP.ANY, outGroup: OFPG.ANY, cookie: 0n, cookieMask: 0n, match: [] }).length;
+function load(): string {
+  return loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 }
 
 async function main(): Promise<void> {
+  process.stdout.write(`load average at start: ${load()}\n`);
+  const emu = await EmulatorProcess.start(16);
   const dir = mkdtempSync(join(tmpdir(), 'nicvisor-bench-'));
-  const store = Store.openDataDir(dir);
+  // As the controller opens it (app.module.ts): SQLite's writes on the store's writer thread.
+  const store = Store.openDataDir(dir, { writerThread: true, flushIntervalMs: 50 });
   const auditCount = { n: 0 };
+  const ca = TLS ? await CertificateAuthority.open(join(dir, 'pki')) : undefined;
   const core = new OpenflowCore({
     listener: { port: 0 },
+    ...(ca === undefined ? {} : { tls: ca.channelTls() }),
     shadowSink: new StoreShadowSink(store),
     audit: (e) => {
       auditCount.n++;
@@ -223,10 +358,10 @@ async function main(): Promise<void> {
     },
   });
   await core.start();
-  const driver = new EmbeddedNicDriver({ controllerTarget: () => core.nicTarget, tickIntervalMs: 0, ports: 16 });
+  const driver = new RemoteNicDriver({ target: emu.target, controllerTarget: () => core.nicTarget });
   let nextDpid = 0x1000n;
 
-  async function vnf(name: string, ports: number[]): Promise<{ own: Ownership; dpid: bigint; port: number }> {
+  async function vnf(name: string, ports: number[], tls = false): Promise<{ own: Ownership; dpid: bigint; port: number }> {
     const dpid = nextDpid++;
     const r = createOwnership({ vnf: name, tenant: `t-${name}`, ports, tableCount: 64, quotas: { maxFlows: 10_000_000 } });
     if (!r.ok) throw new Error(JSON.stringify(r.errors));
@@ -234,7 +369,7 @@ async function main(): Promise<void> {
     store.instances.create({
       vnf: name,
       tenant: `t-${name}`,
-      nic: 'embedded',
+      nic: emu.target,
       datapathId: dpid.toString(16).padStart(16, '0'),
       ports,
       tables: r.ownership.tables,
@@ -245,14 +380,21 @@ async function main(): Promise<void> {
     await driver.createInstance({ vnf: name, datapathId: dpid, ports, nTables: 64 });
     await core.waitReady(dpid);
     await core.installOperatorFlows(r.ownership, dpid);
-    const ch = await core.openChannel(r.ownership, dpid, { mode: 'listen', port: 0 });
+    const ch = await core.openChannel(r.ownership, dpid, { mode: 'listen', port: 0, ...(tls ? { tls } : {}) });
     return { own: r.ownership, dpid, port: Number(ch.endpoint.split(':')[2]) };
   }
 
-  // The direct path: an emulator instance with its own OpenFlow listener (same NIC code, no nicvisor).
-  const directNic = new SmartNic({ ports: 2 });
-  const direct = directNic.createInstance({ datapathId: 0xd1n, ports: [1, 2], nTables: 64 });
-  const directListener = await listen(direct, { port: 0 });
+  /** Flows of a nicvisor-managed instance, asked of the NIC on nicvisor's own session with it. */
+  async function nicFlows(dpid: bigint): Promise<number> {
+    const parts = await core.readySession(dpid)!.multipart({ type: OFPT.MULTIPART_REQUEST, xid: 0, flags: 0, body: aggregateAll() });
+    const b = parts[0].body;
+    if (b.mpType !== OFPMP.AGGREGATE) throw new Error('aggregate stats expected');
+    return b.flowCount;
+  }
+
+  // The direct path: an emulator instance with its own OpenFlow listener (the same emulator process, no nicvisor).
+  const rpc = ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port: Number(emu.target.split(':')[2]) } });
+  const directView = await firstValueFrom(rpc.send<InstanceView>(NIC_PATTERNS.INSTANCE_CREATE, { datapathId: '0xd1', ports: [15, 16], nTables: 64, listen: { port: 0 } }));
 
   const fail: string[] = [];
   const check = (what: string, ok: boolean) => {
@@ -263,53 +405,46 @@ async function main(): Promise<void> {
   const a = await vnf('bench-a', [1, 2]);
   const b = await vnf('bench-b', [3, 4]);
   core.channel('bench-b')!.enforce = false;
-  const ca = await Client.open(a.port);
-  const cb = await Client.open(b.port);
-  const cd = await Client.open(directListener.port);
+  const cd = await Client.open(directView.channel.listen!.port);
   // The policy translates the vNF's table 0 to physical 1; without it, the vNF's ids reach the NIC untranslated, so physical 1.
-  const modsA = flowMods(N, 0, 2);
-  const modsB = flowMods(N, 1, 4);
-  const modsD = flowMods(N, 1, 2);
-  const r = { on: [] as number[], off: [] as number[], direct: [] as number[], cpuOn: [] as number[], cpuOff: [] as number[], cpuDirect: [] as number[], usOn: [] as number[], usOff: [] as number[], usDirect: [] as number[] };
+  const paths: ChannelPath[] = [
+    { label: 'policy on', client: await Client.open(a.port), mods: flowMods(N, 0, 2), table: 0, baseline: 2, flowsOnNic: () => nicFlows(a.dpid) },
+    { label: 'policy off', client: await Client.open(b.port), mods: flowMods(N, 1, 4), table: 1, baseline: 2, flowsOnNic: () => nicFlows(b.dpid) },
+    { label: 'direct', client: cd, mods: flowMods(N, 1, 16), table: 1, baseline: 0, flowsOnNic: () => cd.flowCount() },
+  ];
+  const [on, off, direct] = paths;
+  let viaTls: ChannelPath | undefined;
+  if (ca !== undefined) {
+    const t = await vnf('bench-tls', [5, 6], true);
+    const creds = await ca.issue('vnf', 'bench-tls');
+    const dialTls: Dial = (port) =>
+      new Promise<Socket>((resolve, reject) => {
+        const sock = tlsConnect({ host: '127.0.0.1', port, ...creds, checkServerIdentity: () => undefined }, () => resolve(sock));
+        sock.once('error', reject);
+      });
+    viaTls = { label: 'policy on, TLS', client: await Client.open(t.port, dialTls), mods: flowMods(N, 0, 6), table: 0, baseline: 2, flowsOnNic: () => nicFlows(t.dpid) };
+    paths.push(viaTls);
+  }
+  const samples = new Map<ChannelPath, BlastSample[]>(paths.map((p) => [p, []]));
   const rtt = { viaP50: [] as number[], viaP99: [] as number[], directP50: [] as number[], directP99: [] as number[], added: [] as number[] };
+  const tlsRtt = { p50: [] as number[], added: [] as number[] };
   let lost = 0;
   for (let round = 0; round <= REPS; round++) {
     const keep = round > 0; // round 0 warms up (JIT, socket buffers, SQLite cache) and is not counted
-    // Each blast starts from empty tables and an empty shadow (the previous one's flows deleted, untimed), so one
-    // party's state does not weigh on the next one's figure (they share the heap and the event loop).
-    const s1 = await ca.blast(modsA);
-    const cpu1 = Client.lastCpu;
-    const us1 = (Client.lastCpuSecs * 1e6) / N;
-    const onNicA = flowCount(driver.nic, a.dpid) - 2;
-    await ca.clear(0);
-    const s2 = await cb.blast(modsB);
-    const cpu2 = Client.lastCpu;
-    const us2 = (Client.lastCpuSecs * 1e6) / N;
-    const onNicB = flowCount(driver.nic, b.dpid) - 2;
-    await cb.clear(1);
-    const s3 = await cd.blast(modsD);
-    const cpu3 = Client.lastCpu;
-    const us3 = (Client.lastCpuSecs * 1e6) / N;
-    const onNicD = flowCount(directNic, 0xd1n);
-    await cd.clear(1);
-    lost += N - onNicA + (N - onNicB) + (N - onNicD);
-    check(`round ${round}: policy on: ${N - onNicA} lost`, onNicA === N);
-    check(`round ${round}: policy off: ${N - onNicB} lost`, onNicB === N);
-    check(`round ${round}: direct: ${N - onNicD} lost`, onNicD === N);
-    // The operator's table-0 flows stay.
-    check(`round ${round}: tables emptied`, flowCount(driver.nic, a.dpid) === 2 && flowCount(driver.nic, b.dpid) === 2 && flowCount(directNic, 0xd1n) === 0);
-    const via = (await ca.barrierRtts(N_BARRIERS)).sort((x, y) => x - y);
-    const dir = (await cd.barrierRtts(N_BARRIERS)).sort((x, y) => x - y);
+    for (const p of paths) {
+      const s = await measureBlast(p, emu);
+      lost += s.lost;
+      check(`round ${round}: ${p.label}: ${s.lost} lost`, s.lost === 0);
+      if (keep) samples.get(p)!.push(s);
+    }
+    const via = await measureBarriers(on);
+    const dir = await measureBarriers(direct);
+    const overTls = viaTls === undefined ? undefined : await measureBarriers(viaTls);
+    if (keep && overTls !== undefined) {
+      tlsRtt.p50.push(pct(overTls, 50));
+      tlsRtt.added.push(pct(overTls, 50) - pct(via, 50));
+    }
     if (keep) {
-      r.on.push(N / s1);
-      r.off.push(N / s2);
-      r.direct.push(N / s3);
-      r.cpuOn.push(cpu1 * 100);
-      r.cpuOff.push(cpu2 * 100);
-      r.cpuDirect.push(cpu3 * 100);
-      r.usOn.push(us1);
-      r.usOff.push(us2);
-      r.usDirect.push(us3);
       rtt.viaP50.push(pct(via, 50));
       rtt.viaP99.push(pct(via, 99));
       rtt.directP50.push(pct(dir, 50));
@@ -317,61 +452,80 @@ async function main(): Promise<void> {
       rtt.added.push(pct(via, 50) - pct(dir, 50));
     }
   }
-  const errorsA = ca.errors;
-  const errorsB = cb.errors;
-  const errorsD = cd.errors;
-  check('policy on: errors', errorsA === 0);
-  check('policy off: errors', errorsB === 0);
-  check('direct: errors', errorsD === 0);
-  const directRef = `straight to the emulator ${fmt(median(r.direct))} flow-mods/s`;
-  line('(a) flow-mods/s, one vNF through nicvisor, policy on (barrier-confirmed)', r.on, 'flow-mods/s', TARGET, `${directRef}; ${N} per round, ${lost} lost, ${errorsA} errors; CPU ${fmt(median(r.cpuOn))}% of one core, ${median(r.usOn).toFixed(1)} CPU-µs per flow-mod (all three parties)`);
-  line('(a) flow-mods/s, one vNF through nicvisor, policy off', r.off, 'flow-mods/s', TARGET, `${directRef}; the policy's cost is the difference; ${errorsB} errors; CPU ${fmt(median(r.cpuOff))}%, ${median(r.usOff).toFixed(1)} CPU-µs per flow-mod`);
-  line('(a) flow-mods/s, straight to the emulator instance', r.direct, 'flow-mods/s', 'none: the ceiling of (a), same process', `no nicvisor; ${errorsD} errors; CPU ${fmt(median(r.cpuDirect))}%, ${median(r.usDirect).toFixed(1)} CPU-µs per flow-mod`);
+  for (const p of paths) check(`${p.label}: ${p.client.errors} errors`, p.client.errors === 0);
+  const of = (p: ChannelPath, k: keyof BlastSample) => samples.get(p)!.map((s) => s[k]);
+  const cpu = (p: ChannelPath) =>
+    `CPU-µs per flow-mod: nicvisor's process ${median(of(p, 'usHere')).toFixed(2)} (range ${Math.min(...of(p, 'usHere')).toFixed(2)}–${Math.max(...of(p, 'usHere')).toFixed(2)}), of which its main thread ${median(of(p, 'usMain')).toFixed(2)}; emulator ${median(of(p, 'usNic')).toFixed(2)}`;
+  const directRef = `straight to the emulator ${fmt(median(of(direct, 'rate')))} flow-mods/s`;
+  line('(a) flow-mods/s, one vNF through nicvisor, policy on (barrier-confirmed)', of(on, 'rate'), 'flow-mods/s', TARGET, `${directRef}; ${N} per round, ${lost} lost, ${on.client.errors} errors; ${cpu(on)}`);
+  line('(a) flow-mods/s, one vNF through nicvisor, policy off', of(off, 'rate'), 'flow-mods/s', TARGET, `${directRef}; the policy's cost is the difference; ${off.client.errors} errors; ${cpu(off)}`);
+  line('(a) flow-mods/s, straight to the emulator instance', of(direct, 'rate'), 'flow-mods/s', 'none: the ceiling of (a)', `no nicvisor; ${direct.client.errors} errors; ${cpu(direct)} (the client only)`);
+  line('(a) CPU-time rate, one vNF through nicvisor, policy on, main thread', of(on, 'usMain').map((us) => 1e6 / us), 'flow-mods per CPU-second', TARGET, "flow-mods per CPU-second of nicvisor's event-loop thread (decode, policy, relay, shadow; SQLite runs on the store's writer thread): its rate with a core of its own; steadier than wall clock on a loaded machine");
+  line('(a) CPU-time rate, one vNF through nicvisor, policy on, whole process', of(on, 'usHere').map((us) => 1e6 / us), 'flow-mods per CPU-second', 'none', "every thread of nicvisor's process (SQLite writer and the client included) on one core");
   line('(b) barrier RTT p50 through nicvisor', rtt.viaP50, 'µs', `direct + < ${TARGET_ADDED_P50_US}`, `direct ${fmt(median(rtt.directP50))} µs; ${N_BARRIERS} sequential barriers per round`);
   line('(b) barrier RTT p99 through nicvisor', rtt.viaP99, 'µs', 'none', `direct ${fmt(median(rtt.directP99))} µs`);
   line('(b) barrier RTT p50 direct', rtt.directP50, 'µs', 'none', 'emulator instance over loopback TCP');
   line('(b) barrier RTT p99 direct', rtt.directP99, 'µs', 'none', 'emulator instance over loopback TCP');
   line('(b) barrier RTT added by nicvisor, p50', rtt.added, 'µs', `< ${TARGET_ADDED_P50_US}`, 'through nicvisor minus direct, per round');
-  ca.close();
-  cb.close();
-  cd.close();
+  if (viaTls !== undefined) {
+    const onRates = of(on, 'rate');
+    line('(d) flow-mods/s, one vNF through nicvisor over mutual TLS, policy on', of(viaTls, 'rate'), 'flow-mods/s', `≥ 75% of plain TCP`, `plain TCP ${fmt(median(onRates))} in the same rounds; ${viaTls.client.errors} errors; ${cpu(viaTls)}`);
+    line('(d) TLS rate as % of plain TCP, per round', of(viaTls, 'rate').map((r, i) => (100 * r) / onRates[i]!), '%', '≥ 75', 'same rounds, back to back');
+    line('(d) barrier RTT p50 over TLS', tlsRtt.p50, 'µs', 'none', `plain TCP ${fmt(median(rtt.viaP50))} µs`);
+    line('(d) barrier RTT added by TLS, p50', tlsRtt.added, 'µs', 'none', 'TLS minus plain TCP through nicvisor, per round');
+  }
+  for (const p of paths) p.client.close();
 
   // (c) many vNFs at once (instances without ports: the flows output to CONTROLLER).
   const many: Array<{ port: number; dpid: bigint }> = [];
   for (let i = 0; i < N_VNFS; i++) many.push(await vnf(`bench-m${i}`, []));
   const clients = await Promise.all(many.map((v) => Client.open(v.port)));
   const rates: number[] = [];
+  const usMany: number[] = [];
   const roundsC = Math.min(REPS, 3);
   for (let round = 0; round <= roundsC; round++) {
     const payloads = many.map((_, i) => flowMods(PER_VNF, 0, OFPP.CONTROLLER, i));
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     await Promise.all(clients.map((c, i) => c.blast(payloads[i])));
     const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-    const onNic = many.reduce((n, v) => n + flowCount(driver.nic, v.dpid), 0);
+    const cu = process.cpuUsage(c0);
+    const counts = await Promise.all(many.map((v) => nicFlows(v.dpid)));
+    const onNic = counts.reduce((x, y) => x + y, 0);
     check(`many, round ${round}: ${N_VNFS * PER_VNF - onNic} lost`, onNic === N_VNFS * PER_VNF);
-    if (round > 0) rates.push((N_VNFS * PER_VNF) / secs);
+    if (round > 0) {
+      rates.push((N_VNFS * PER_VNF) / secs);
+      usMany.push((cu.user + cu.system) / (N_VNFS * PER_VNF));
+    }
     await Promise.all(clients.map((c) => c.clear(0)));
   }
   const errors = clients.reduce((n, c) => n + c.errors, 0);
   check('many: errors', errors === 0);
-  line(`(c) aggregate flow-mods/s, ${N_VNFS} vNFs at once`, rates, 'flow-mods/s', TARGET, `${N_VNFS} × ${PER_VNF} per round, ${errors} errors; ${directRef} (one instance)`);
+  line(
+    `(c) aggregate flow-mods/s, ${N_VNFS} vNFs at once`,
+    rates,
+    'flow-mods/s',
+    TARGET,
+    `${N_VNFS} × ${PER_VNF} per round, ${errors} errors; ${median(usMany).toFixed(2)} CPU-µs per flow-mod in nicvisor's process (${fmt(1e6 / median(usMany))} per CPU-second); ${directRef} (one instance)`,
+  );
   for (const c of clients) c.close();
 
   // Persistence check: one more round for bench-a, left in place, must be in SQLite.
   {
     const c = await Client.open(a.port);
-    await c.blast(modsA);
+    await c.blast(on.mods);
     c.close();
   }
   await core.shadow.flush();
   const counts = store.shadow.countsOf('bench-a');
   check(`persisted: ${counts.flows} shadow rows for bench-a`, counts.flows === N + 2);
   process.stdout.write(`shadow rows persisted for bench-a: ${counts.flows} flows (target ${N + 2}; reference SQLite in ${dir}, ${auditCount.n} audit records, accepted mutations aggregated per barrier)\n`);
+  process.stdout.write(`load average at end: ${load()}\n`);
 
   await core.stop();
   await driver.close();
-  await directListener.close();
-  directNic.shutdown();
+  await rpc.close();
+  await emu.stop();
   store.close();
   rmSync(dir, { recursive: true, force: true });
   if (fail.length > 0) {

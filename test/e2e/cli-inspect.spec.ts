@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { encodeMessage, Framer, decodeMessage, OFPT, type FlowMod } from '@nicvisor/openflow';
 import { parseFlowMod } from '@nicvisor/openflow/text/index.js';
-import { have, nicvisor, ovsOfctl, ROOT, startController, tempFile, type Controller } from '../interop/harness.js';
+import { cliEnv, have, nicvisor, ovsOfctl, ROOT, startController, tempFile, type Controller } from '../interop/harness.js';
 
 const FLOWS = [
   'table=0,priority=100,ip,nw_dst=10.0.0.0/24,actions=set_field:192.168.1.1->ip_dst,goto_table:1',
@@ -118,7 +118,7 @@ describe('nicvisor CLI against a running controller', () => {
   }, 180_000);
 
   it('watch prints one line per event when not a terminal', async () => {
-    const child = spawn(process.execPath, ['bin/nicvisor.js', 'watch', 'fw1', '--count', '2'], { cwd: ROOT, env: { ...process.env, NICVISOR_URL: ctl.url }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['bin/nicvisor.js', 'watch', 'fw1', '--count', '2'], { cwd: ROOT, env: cliEnv(ctl.url), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));

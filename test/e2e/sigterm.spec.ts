@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DB_FILE, Store } from '@nicvisor/storage';
+import { call, testEnv } from '../../apps/controller/src/spec-app.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -19,7 +20,7 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 it('SIGTERM flushes and closes the store; everything is in the database after exit', async () => {
   const child = spawn(process.execPath, ['--import', './bin/register.js', 'apps/controller/src/main.ts'], {
     cwd: ROOT,
-    env: { ...process.env, NICVISOR_HTTP_PORT: '0', NICVISOR_RPC_PORT: '0', NICVISOR_OF_PORT: '0', NICVISOR_CHANNEL_PORTS: '0', NICVISOR_DATA_DIR: dir },
+    env: { ...process.env, ...testEnv(dir) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -39,11 +40,7 @@ it('SIGTERM flushes and closes the store; everything is in the database after ex
     });
     expect(out).not.toMatch(/not bound|in memory/i);
     const url = /REST API\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]!;
-    const res = await fetch(`${url}/v1/instances`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ vnf: 'fw1', tenant: 'acme', ports: [1, 2] }),
-    });
+    const res = await call(url, 'POST', '/v1/instances', { vnf: 'fw1', tenant: 'acme', ports: [1, 2] });
     expect(res.status).toBe(201);
   } finally {
     if (child.exitCode === null) child.kill('SIGTERM');

@@ -15,9 +15,8 @@
  * owning vNF. Last, where Debian's python3-os-ken is installed, an unmodified
  * os-ken app in connect mode writes table 0 of its view (physical table 1).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +40,7 @@ import {
 } from '@nicvisor/openflow';
 import type { ControllerApp } from '../../apps/controller/src/app.module.js';
 import { flowMod, output, sleep, udpFrame, VnfClient } from '../../apps/controller/src/openflow/spec-helpers.js';
+import { DEBIAN_PYTHON as PYTHON, freePort, osKenManager } from '../interop/harness.js';
 import { call, embeddedNic, emulatorFlows, flowKey, portOf, runtimeOf, startApp, until } from './helpers.js';
 
 interface Vnf {
@@ -264,31 +264,6 @@ describe('two tenants, three vNFs on one NIC', () => {
 
 // ---------------------------------------------------------------------------
 // An unmodified os-ken app (Debian's python3-os-ken) in connect mode.
-
-/** Debian's interpreter: the first python3 on PATH may be another one without Debian's packages. */
-const PYTHON = '/usr/bin/python3';
-
-function osKenManager(): string | undefined {
-  try {
-    execFileSync(PYTHON, ['-c', 'import os_ken'], { stdio: 'ignore' });
-  } catch {
-    return undefined;
-  }
-  if (existsSync('/usr/bin/osken-manager')) return '/usr/bin/osken-manager';
-  try {
-    return execFileSync('which', ['osken-manager'], { encoding: 'utf8' }).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 describe('an unmodified os-ken app in connect mode', () => {
   const manager = osKenManager();

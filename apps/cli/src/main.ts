@@ -26,6 +26,8 @@ export function buildProgram(): Command {
     .description('OpenFlow 1.3 controller for smart-NIC instances: tools')
     .showHelpAfterError('(run `nicvisor --help` for usage)')
     .option('--controller <url>', `the controller's REST API (default: $NICVISOR_URL or ${DEFAULT_URL})`)
+    .option('--token <token>', "the API's bearer token (default: $NICVISOR_TOKEN, or the demo's $NICVISOR_DATA_DIR/api-token)")
+    .option('--token-file <file>', 'read the bearer token from FILE (a bare token, or SCOPE:TOKEN lines: the first is used)')
     .exitOverride();
   const commands = [...instanceCommands(), ...dumpCommands(), ...modCommands(), watchCommand(), auditCommand(), ofpPrintCommand(), ofpParseCommand()];
   for (const cmd of commands) {

@@ -8,7 +8,7 @@ import { rmSync } from 'node:fs';
 import { ClientProxy, ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { firstValueFrom } from 'rxjs';
 import { createApp, type ControllerApp } from './app.module.js';
-import { call, ephemeralConfig } from './spec-app.js';
+import { call, ephemeralConfig, TEST_TOKENS } from './spec-app.js';
 import { PATTERNS } from './instances/instances.constants.js';
 
 const { config, dataDir } = ephemeralConfig('nicvisor-e2e-');
@@ -149,7 +149,7 @@ describe('orchestrator API (embedded NIC)', () => {
   it('serves the same operations as message patterns through a ClientProxy', async () => {
     const client: ClientProxy = ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port: c.rpcPort } });
     await client.connect();
-    const send = <T>(pattern: string, data: unknown): Promise<T> => firstValueFrom(client.send<T>(pattern, data));
+    const send = <T>(pattern: string, data: object): Promise<T> => firstValueFrom(client.send<T>(pattern, { token: TEST_TOKENS.admin, ...data }));
     try {
       const created = await send<{ created: boolean; instance: { vnf: string; datapathId: string } }>(PATTERNS.INSTANCE_CREATE, {
         vnf: 'lb1',
@@ -215,7 +215,7 @@ describe('orchestrator API (embedded NIC)', () => {
 
   it('streams flow events over SSE', async () => {
     const ac = new AbortController();
-    const res = await fetch(`${c.url}/v1/instances/fw1/events`, { signal: ac.signal });
+    const res = await fetch(`${c.url}/v1/instances/fw1/events`, { headers: { authorization: `Bearer ${TEST_TOKENS.admin}` }, signal: ac.signal });
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
     const reader = res.body!.getReader();
     await call(c, 'POST', '/v1/instances/fw1/flows', { priority: 9, match: [{ field: 'in_port', value: 2 }] });

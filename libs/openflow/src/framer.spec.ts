@@ -1,6 +1,6 @@
 import { OFP_VERSION, OFPT } from './constants.js';
 import { OFPBRC, OFPET, OFPHFC, OfpError } from './errors.js';
-import { Framer, helloVersions, negotiateVersion, ourHello } from './framer.js';
+import { Framer, framingError, helloVersions, negotiateVersion, ourHello } from './framer.js';
 import { decodeMessage, encodeMessage } from './messages.js';
 import type { Hello } from './messages/basic.js';
 
@@ -185,6 +185,33 @@ describe('Framer', () => {
     expect(framer.push(Buffer.from([OFP_VERSION, OFPT.HELLO, 0, 0, 0, 0, 0]))).toEqual([]);
     expect(framer.buffered).toBe(7);
     expectOfpError(() => framer.push(Buffer.from([0])), OFPET.BAD_REQUEST, OFPBRC.BAD_LEN);
+  });
+});
+
+describe('unframeable input: what it is answered with (OFPBRC_BAD_LEN)', () => {
+  it('a header length under 8: the bytes from that header on (at most 64), the peer\'s xid', () => {
+    const bad = Buffer.concat([Buffer.from([OFP_VERSION, OFPT.FLOW_MOD, 0, 3, 0xca, 0xfe, 0, 1]), Buffer.alloc(100, 0xab)]);
+    const framer = new Framer();
+    expect(() => framer.push(Buffer.concat([messages[0], bad]))).toThrow(OfpError);
+    expect(framer.unframed()).toEqual(bad.subarray(0, 64));
+    const e = framingError(framer.unframed());
+    expect(e).toEqual({ type: OFPT.ERROR, xid: 0xcafe0001, errorType: OFPET.BAD_REQUEST, code: OFPBRC.BAD_LEN, data: bad.subarray(0, 64) });
+    expect(decodeMessage(encodeMessage(e))).toEqual(e);
+  });
+
+  it('a stream that ends inside a message: the start of what was held back', () => {
+    const flowModSized = echo(80, 0x77);
+    const framer = new Framer();
+    expect(framer.push(Buffer.concat([messages[0], flowModSized.subarray(0, 10)]))).toHaveLength(1);
+    expect(framer.push(flowModSized.subarray(10, 70))).toEqual([]);
+    expect(framer.unframed()).toEqual(flowModSized.subarray(0, 64));
+    expect(framingError(framer.unframed())).toMatchObject({ xid: 0x77, code: OFPBRC.BAD_LEN, data: flowModSized.subarray(0, 64) });
+  });
+
+  it('a stream that ends inside a header: xid 0, the bytes there are', () => {
+    const framer = new Framer();
+    framer.push(Buffer.from([OFP_VERSION, OFPT.HELLO, 0]));
+    expect(framingError(framer.unframed())).toMatchObject({ xid: 0, data: Buffer.from([OFP_VERSION, OFPT.HELLO, 0]) });
   });
 });
 

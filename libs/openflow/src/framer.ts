@@ -8,7 +8,10 @@
  */
 import { OFP_HEADER_SIZE, OFP_VERSION, OFPT } from './constants.js';
 import { OFPBRC, OFPET, OFPHFC, OfpError } from './errors.js';
-import type { Hello } from './messages/basic.js';
+import type { ErrorMessage, Hello } from './messages/basic.js';
+
+/** How much of unframeable input an OFPT_ERROR carries (§7.5.4: at least 64 bytes of the offending request). */
+const ERROR_DATA_LEN = 64;
 
 export class Framer {
   private pending: Buffer[] = [];
@@ -16,6 +19,8 @@ export class Framer {
   /** Bytes the held-back message needs before it can be framed (its length, or 8 for a partial header). */
   private pendingNeeds = 0;
   private broken: OfpError | undefined;
+  /** The bytes from the header that broke the stream on. */
+  private brokenBytes: Buffer | undefined;
 
   /**
    * Feeds a chunk; returns the complete messages it finishes, in order.
@@ -47,6 +52,7 @@ export class Framer {
     while (buf.length - off >= OFP_HEADER_SIZE) {
       const length = (buf[off + 2] << 8) | buf[off + 3];
       if (length < OFP_HEADER_SIZE) {
+        this.brokenBytes = Buffer.from(buf.subarray(off, off + ERROR_DATA_LEN));
         this.broken = new OfpError(OFPET.BAD_REQUEST, OFPBRC.BAD_LEN, `message length ${length} < 8`, off);
         throw this.broken;
       }
@@ -68,6 +74,26 @@ export class Framer {
   get buffered(): number {
     return this.pendingBytes;
   }
+
+  /**
+   * What could not be framed, up to 64 bytes: from the header whose length
+   * broke the stream on, else the start of the incomplete message held back
+   * (all there is to show when the stream ends inside a message).
+   */
+  unframed(): Buffer {
+    if (this.brokenBytes !== undefined) return this.brokenBytes;
+    return Buffer.concat(this.pending, this.pendingBytes).subarray(0, ERROR_DATA_LEN);
+  }
+}
+
+/**
+ * The answer to bytes that cannot be framed (a length under 8, or a stream
+ * that ends inside a message): OFPBRC_BAD_LEN with the peer's xid when its
+ * header is whole, and the bytes as data.
+ */
+export function framingError(unframed: Buffer): ErrorMessage {
+  const xid = unframed.length >= OFP_HEADER_SIZE ? unframed.readUInt32BE(4) : 0;
+  return { type: OFPT.ERROR, xid, errorType: OFPET.BAD_REQUEST, code: OFPBRC.BAD_LEN, data: Buffer.from(unframed.subarray(0, ERROR_DATA_LEN)) };
 }
 
 /** The versions a HELLO offers: its bitmap if it has one, else every version up to its header's. */

@@ -23,6 +23,10 @@ const FIRST = new Int32Array(N_FIELDS);
 const NWORDS = new Int32Array(N_FIELDS);
 const HEAD = new Int32Array(N_FIELDS);
 const LIMIT = new Float64Array(N_FIELDS);
+/** Per field id, from the descriptor (read per OXM: typed arrays rather than the descriptor objects): bytes, maskable, kind 'uint'. */
+const WIDTH = new Int32Array(N_FIELDS);
+const MASKABLE = new Uint8Array(N_FIELDS);
+const IS_UINT = new Uint8Array(N_FIELDS);
 /** Prerequisites by field id: [depId, values, mask?] */
 const PREREQS: { dep: number; values: readonly number[]; mask: number | undefined }[][] = [];
 
@@ -34,6 +38,9 @@ for (let id = 0; id < N_FIELDS; id++) {
   NWORDS[id] = s.words;
   HEAD[id] = d.width - 4 * (s.words - 1);
   LIMIT[id] = d.kind === 'uint' && d.bits < 8 * d.width ? 2 ** d.bits : 0;
+  WIDTH[id] = d.width;
+  MASKABLE[id] = d.maskable ? 1 : 0;
+  IS_UINT[id] = d.kind === 'uint' ? 1 : 0;
   PREREQS.push(
     d.prereqs.map((p) => ({ dep: OXM_FIELDS.findIndex((f) => f.name === p.field), values: p.values as readonly number[], mask: p.mask as number | undefined })),
   );
@@ -77,10 +84,14 @@ export interface WireMatch {
   readonly next: number;
 }
 
+/** The one result every call returns (nothing allocated per flow-mod): valid until the next call. */
+const RESULT: { compiled: CompiledMatch; next: number } = { compiled: { value: VALUE, mask: MASK, words: WORDS }, next: 0 };
+
 /**
  * Compiles the ofp_match at `at` (no further than `end`) into shared
  * scratch arrays that the next call overwrites (copy before compiling
- * another). Null: not accepted, take the slow path.
+ * another); the returned object is shared likewise. Null: not accepted,
+ * take the slow path.
  */
 export function compileWireMatch(b: Uint8Array, at: number, end: number): WireMatch | null {
   if (at + 4 > end) return null;
@@ -110,14 +121,13 @@ export function compileWireMatch(b: Uint8Array, at: number, end: number): WireMa
     const hasMask = (b[p + 2] & 1) === 1;
     const len = b[p + 3];
     if (id >= N_FIELDS) return null;
-    const d = OXM_FIELDS[id];
-    const width = d.width;
+    const width = WIDTH[id];
     if (len !== (hasMask ? 2 * width : width) || p + 4 + len > mend) return null;
     if (SEEN[id] === e) return null; // DUP_FIELD
-    if (hasMask && !d.maskable) return null; // BAD_MASK
+    if (hasMask && MASKABLE[id] === 0) return null; // BAD_MASK
     const vp = p + 4;
     const limit = LIMIT[id];
-    if (d.kind === 'uint') {
+    if (IS_UINT[id] === 1) {
       const v = uintAt(b, vp, width);
       const m = hasMask ? uintAt(b, vp + width, width) : -1;
       if (limit !== 0 && (v >= limit || m >= limit)) return null; // BAD_VALUE, BAD_MASK
@@ -152,7 +162,7 @@ export function compileWireMatch(b: Uint8Array, at: number, end: number): WireMa
       const pre = prereqs[j];
       if (SEEN[pre.dep] !== e) return null;
       if (pre.values.length === 0) continue;
-      if (OXM_FIELDS[pre.dep].kind !== 'uint') return null;
+      if (IS_UINT[pre.dep] === 0) return null;
       const v = RAW_VALUE[pre.dep];
       const depMask = RAW_MASK[pre.dep];
       const covered = depMask < 0 || (pre.mask !== undefined && (depMask & pre.mask) === pre.mask);
@@ -160,5 +170,6 @@ export function compileWireMatch(b: Uint8Array, at: number, end: number): WireMa
     }
   }
   if (!sorted) words.sort((x, y) => x - y);
-  return { compiled: { value: VALUE, mask: MASK, words }, next };
+  RESULT.next = next;
+  return RESULT;
 }

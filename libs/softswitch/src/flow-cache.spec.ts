@@ -232,6 +232,138 @@ describe('FlowCache: per-packet work stays per packet', () => {
   });
 });
 
+describe('FlowCache: plain-forwarding megaflows (a plan instead of the steps)', () => {
+  /** The same flow-mods and frames with the cache on and off: outputs, packet-ins and counters. */
+  function both(setup: (c: TestController) => void, frames: Array<[number, Buffer]>, between?: (t: TestSwitch, c: TestController, i: number) => void) {
+    const run = (flowCache: boolean) => {
+      const { t, c } = rig(flowCache);
+      setup(c);
+      c.take();
+      frames.forEach(([port, f], i) => {
+        between?.(t, c, i);
+        t.sw.receiveFrame(port, f);
+      });
+      return {
+        frames: t.takeFrames().map((x) => [x.port, x.frame.toString('hex')]),
+        packetIns: c.take().filter((m) => m.type === OFPT.PACKET_IN).length,
+        tables: t.sw.allTableStats().map((x) => [x.lookupCount, x.matchedCount]),
+        entries: t.sw.tables.flatMap((tb) => tb.entries().map((e) => [tb.tableId, e.priority, e.packetCount, e.byteCount])),
+        stats: t.sw.flowCacheStats(),
+      };
+    };
+    const off = run(false);
+    const on = run(true);
+    expect(on.frames).toEqual(off.frames);
+    expect(on.packetIns).toEqual(off.packetIns);
+    expect(on.tables).toEqual(off.tables);
+    expect(on.entries).toEqual(off.entries);
+    return { on, off };
+  }
+  const many = (n: number, port = 1, f = udpFrame()): Array<[number, Buffer]> => Array.from({ length: n }, () => [port, f]);
+
+  it('forwards a goto / write-actions / apply-output walk by its plan, with the outputs in the order of the steps', () => {
+    const { on } = both((c) => {
+      c.send(flowMod({ tableId: 0, priority: 10, match: [], instructions: [writeActions(output(3)), goto(1)] }));
+      c.send(flowMod({ tableId: 1, priority: 10, match: [IPV4], instructions: [{ type: OFPIT.WRITE_METADATA, metadata: 5n, metadataMask: 0xffn }, goto(2)] }));
+      c.send(flowMod({ tableId: 2, priority: 10, match: [], instructions: [applyActions(output(2), { type: OFPAT.SET_QUEUE, queueId: 0 }, output(4))] }));
+    }, many(5));
+    expect(on.frames.map(([p]) => p)).toEqual([2, 4, 3, 2, 4, 3, 2, 4, 3, 2, 4, 3, 2, 4, 3]);
+    expect(on.stats).toMatchObject({ hits: 4, misses: 1, forwarded: 4 });
+  });
+
+  it('keeps the action set semantics: clear-actions, a later write replacing the output, a table miss dropping it all', () => {
+    const { on } = both((c) => {
+      c.send(flowMod({ tableId: 0, priority: 10, match: [], instructions: [writeActions(output(2)), goto(1)] }));
+      c.send(flowMod({ tableId: 1, priority: 10, match: [{ field: 'in_port', value: 1 }], instructions: [{ type: OFPIT.CLEAR_ACTIONS, actions: [] }, goto(2)] }));
+      c.send(flowMod({ tableId: 1, priority: 10, match: [{ field: 'in_port', value: 2 }], instructions: [writeActions(output(4)), goto(2)] }));
+      c.send(flowMod({ tableId: 1, priority: 10, match: [{ field: 'in_port', value: 3 }], instructions: [goto(3)] }));
+      c.send(flowMod({ tableId: 2, priority: 10, match: [], instructions: [] }));
+    }, [...many(2, 1), ...many(2, 2), ...many(2, 3)]);
+    expect(on.frames.map(([p]) => p)).toEqual([4, 4]);
+    expect(on.stats).toMatchObject({ misses: 3, forwarded: 3 });
+  });
+
+  it('sends to IN_PORT, FLOOD, ALL and LOCAL as the steps do, and never back out of the in_port by number', () => {
+    const { on } = both((c) => {
+      c.send(flowMod({ priority: 10, match: [{ field: 'in_port', value: 1 }], actions: [output(OFPP.IN_PORT), output(OFPP.FLOOD), output(1)] }));
+      c.send(flowMod({ priority: 10, match: [{ field: 'in_port', value: 2 }], actions: [output(OFPP.ALL), output(OFPP.LOCAL)] }));
+    }, [...many(3, 1), ...many(3, 2)]);
+    expect(on.frames.map(([p]) => p)).toEqual([1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4, 1, 3, 4, OFPP.LOCAL, 1, 3, 4, OFPP.LOCAL, 1, 3, 4, OFPP.LOCAL]);
+    expect(on.stats!.forwarded).toBe(4);
+  });
+
+  it('takes the steps instead for anything else: controller output, groups, meters, header actions, outputs before a later lookup', () => {
+    const cases: Instruction[][] = [
+      [applyActions(output(OFPP.CONTROLLER))],
+      [writeActions(group(7))],
+      [{ type: OFPIT.METER, meterId: 1 }, applyActions(output(2))],
+      [applyActions({ type: OFPAT.DEC_NW_TTL }, output(2))],
+      [writeActions({ type: OFPAT.SET_FIELD, field: { field: 'ipv4_dst', value: '10.1.1.1' } }, output(2))],
+      [applyActions(output(3)), goto(1)],
+    ];
+    for (const instructions of cases) {
+      const { on } = both((c) => {
+        c.send(meterMod({ command: 0, flags: OFPMF.PKTPS, meterId: 1, bands: [{ type: OFPMBT.DROP, rate: 1000, burstSize: 0 }] }));
+        c.send(groupMod({ command: OFPGC.ADD, groupType: OFPGT.INDIRECT, groupId: 7, buckets: [bucket([output(4)])] }));
+        c.send(flowMod({ tableId: 0, priority: 10, match: [IPV4], instructions }));
+        c.send(flowMod({ tableId: 1, priority: 10, match: [], actions: [output(2)] }));
+      }, many(3));
+      expect(on.stats).toMatchObject({ hits: 2, forwarded: 0 });
+    }
+  });
+
+  it('never outlives a change: ADD, MODIFY, DELETE, timeouts, port and group changes between packets', () => {
+    const changes: Array<(t: TestSwitch, c: TestController) => void> = [
+      (_, c) => c.send(flowMod({ tableId: 1, priority: 20, match: [IPV4, { field: 'ip_proto', value: 17 }], actions: [output(3)] })),
+      (_, c) => c.send(flowMod({ tableId: 1, command: OFPFC.MODIFY, match: [], actions: [output(4)] })),
+      (_, c) => c.send(flowMod({ tableId: 1, command: OFPFC.MODIFY_STRICT, priority: 20, match: [IPV4, { field: 'ip_proto', value: 17 }], actions: [output(OFPP.FLOOD)] })),
+      (t) => t.sw.setPortLinkDown(3, true),
+      (t, c) => c.send({ type: OFPT.PORT_MOD, xid: 1, portNo: 2, hwAddr: t.sw.portDescs()[1].hwAddr, config: OFPPC.NO_FWD, mask: OFPPC.NO_FWD, advertise: 0 }),
+      (_, c) => c.send(flowMod({ tableId: 1, command: OFPFC.DELETE_STRICT, priority: 20, match: [IPV4, { field: 'ip_proto', value: 17 }] })),
+      (_, c) => c.send(flowMod({ tableId: 0, priority: 30, hardTimeout: 1, match: [IPV4], instructions: [writeActions(output(2)), goto(2)] })),
+      (t) => {
+        t.clock.advance(1000);
+        t.sw.tick();
+      },
+      (_, c) => c.send(groupMod({ command: OFPGC.ADD, groupType: OFPGT.INDIRECT, groupId: 9, buckets: [bucket([output(4)])] })),
+      (_, c) => c.send(flowMod({ tableId: 1, command: OFPFC.DELETE, match: [] })),
+    ];
+    const { on, off } = both(
+      (c) => {
+        c.send(flowMod({ tableId: 0, priority: 10, match: [], instructions: [goto(1)] }));
+        c.send(flowMod({ tableId: 1, priority: 10, match: [IPV4], actions: [output(2)] }));
+      },
+      many(3 * changes.length),
+      (t, c, i) => {
+        if (i % 3 === 0 && i > 0) changes[i / 3 - 1](t, c);
+      },
+    );
+    expect(new Set(off.frames.map(([p]) => p)).size).toBeGreaterThan(2);
+    expect(on.stats!.forwarded).toBeGreaterThan(changes.length);
+    expect(on.stats!.flushes).toBeGreaterThanOrEqual(changes.length);
+  });
+
+  it('counts exactly for a transmit listener reading stats or changing flows in the middle of a planned packet', () => {
+    const seen = (flowCache: boolean) => {
+      const { t, c } = rig(flowCache);
+      c.send(flowMod({ tableId: 0, priority: 10, match: [], instructions: [writeActions(output(3)), goto(1)] }));
+      c.send(flowMod({ tableId: 1, priority: 10, match: [IPV4], actions: [output(2)] }));
+      const log: unknown[] = [];
+      let n = 0;
+      t.sw.onTransmit((port) => {
+        n++;
+        log.push(port, t.sw.allTableStats().map((x) => [x.lookupCount, x.matchedCount]), t.sw.tables[1].entries().map((e) => e.packetCount));
+        if (n === 5) c.send(flowMod({ tableId: 1, command: OFPFC.MODIFY, match: [], actions: [output(4)] }));
+      });
+      for (let i = 0; i < 6; i++) t.sw.receiveFrame(1, udpFrame());
+      return { log, stats: t.sw.flowCacheStats() };
+    };
+    const on = seen(true);
+    expect(on.log).toEqual(seen(false).log);
+    expect(on.stats!.forwarded).toBeGreaterThan(2);
+  });
+});
+
 // ---------------------------------------------------------------------------
 // Differential: the same flow-mods, group-mods, port changes and traffic on
 // an instance with the cache and one without; every output, packet-in and
@@ -289,6 +421,11 @@ function scenario(seed: number): Op[] {
       ...(timed ? { idleTimeout: 1 + Math.floor(rnd() * 2), hardTimeout: rnd() < 0.3 ? 3 : 0, flags: OFPFF.SEND_FLOW_REM } : {}),
     });
   };
+  // Plain forwarding for some of the traffic, so that megaflows with a plan (no steps run) are in the mix.
+  ops.push({
+    kind: 'flow',
+    fm: flowMod({ priority: 45, match: [{ field: 'in_port', value: 3 }, IPV4, { field: 'ip_proto', value: 17 }, { field: 'udp_dst', value: 2002 }], instructions: [applyActions(output(2)), writeActions(output(4))], cookie: 999n }),
+  });
   for (let i = 0; i < 60; i++) ops.push({ kind: 'flow', fm: randomFlow() });
   const frames = Array.from({ length: 40 }, () =>
     udpFrame({ src: 0x0a000000 | Math.floor(rnd() * 0x20000), dst: 0x0a000000 | (Math.floor(rnd() * 2) << 16) | (Math.floor(rnd() * 3) << 8) | Math.floor(rnd() * 4), dport: 2000 + Math.floor(rnd() * 3), ttl: rnd() < 0.1 ? 1 : 64, size: 64 + Math.floor(rnd() * 3) * 10 }),
@@ -316,6 +453,7 @@ interface Observed {
   groups: unknown;
   meters: unknown;
   hits: number;
+  forwarded: number;
   errors: number;
 }
 
@@ -382,6 +520,7 @@ function play(ops: Op[], flowCache: boolean, reentrant = false): Observed {
     groups: t.sw.groups.stats(0xfffffffc, () => 0),
     meters: t.sw.meters.stats(0xffffffff, () => 0),
     hits: t.sw.flowCacheStats()?.hits ?? 0,
+    forwarded: t.sw.flowCacheStats()?.forwarded ?? 0,
     errors: inbox.filter((m) => m.type === OFPT.ERROR).length,
   };
 }
@@ -394,6 +533,7 @@ describe('FlowCache: differential (cache on vs off, same traffic)', () => {
       const on = play(ops, true);
       expect(off.frames.length + off.packetIns.length).toBeGreaterThan(100);
       expect(on.hits).toBeGreaterThan(100);
+      expect(on.forwarded).toBeGreaterThan(0);
       expect(on.frames).toEqual(off.frames);
       expect(on.packetIns).toEqual(off.packetIns);
       expect(on.flowRemoved).toEqual(off.flowRemoved);
@@ -411,6 +551,7 @@ describe('FlowCache: differential (cache on vs off, same traffic)', () => {
       const off = play(ops, false, true);
       const on = play(ops, true, true);
       expect(on.hits).toBeGreaterThan(100);
+      expect(on.forwarded).toBeGreaterThan(0);
       expect(off.midWalk.length).toBeGreaterThan(20);
       expect(on.midWalk).toEqual(off.midWalk);
       expect(on.frames).toEqual(off.frames);

@@ -30,9 +30,16 @@
  * Write-metadata is fine: the new metadata is a function of the old one
  * (under the recorded mask) and of the entry.
  *
+ * A megaflow whose whole walk is plain forwarding (only outputs to ports,
+ * done at the last step or by the action set; no meter, group, header action
+ * or packet-in) also gets a plan: the ports, in order. A hit on it enters
+ * every step at once (the replay would have entered them all before its
+ * first output) and outputs, without running the steps (Pipeline.forward);
+ * the per-packet port checks still happen in the output itself.
+ *
  * Invalidation is by generation: any change of a flow table, group, meter or
  * port (the instance calls invalidate()) empties the cache before the next
- * packet uses it.
+ * packet uses it; plans go with their megaflows.
  */
 import { Classifier, ClassifierRule, CompiledMatch } from './classifier.js';
 import type { FlowEntry, FlowTable } from './flow-table.js';
@@ -47,6 +54,9 @@ export class Megaflow implements ClassifierRule {
   packets = 0;
   bytes = 0;
   used = 0;
+  /** The last step's index; and the plan's one port (plan of length 1), or -1: kept here, where a hit already reads, rather than in arrays elsewhere in memory. */
+  readonly lastStep: number;
+  readonly planPort: number;
 
   constructor(
     readonly steps: readonly (FlowEntry | null)[],
@@ -58,7 +68,16 @@ export class Megaflow implements ClassifierRule {
      * the generation is unchanged (a MODIFY invalidates).
      */
     readonly programs: readonly unknown[],
-  ) {}
+    /**
+     * The walk's whole effect when it is plain forwarding (Pipeline.planOf):
+     * the ports to output to, in order, once every step is entered; null
+     * when the steps must be run one by one.
+     */
+    readonly plan: readonly number[] | null = null,
+  ) {
+    this.lastStep = steps.length - 1;
+    this.planPort = plan !== null && plan.length === 1 ? plan[0] : -1;
+  }
 }
 
 export interface FlowCacheStats {
@@ -68,6 +87,8 @@ export interface FlowCacheStats {
   readonly masks: number;
   readonly hits: number;
   readonly misses: number;
+  /** Hits whose megaflow had a plan (Megaflow.plan): forwarded without running the steps. */
+  readonly forwarded: number;
   /** Times the cache was emptied (a table, group, meter or port change, or the cache filling up). */
   readonly flushes: number;
 }
@@ -85,6 +106,7 @@ export class FlowCache {
   recording = false;
   hits = 0;
   misses = 0;
+  forwarded = 0;
   flushes = 0;
   /** The key of the packet being recorded, as it arrived (the pipeline edits the live key). */
   private readonly origKey = new Uint32Array(KEY_WORDS);
@@ -94,6 +116,8 @@ export class FlowCache {
   readonly recEntries: (FlowEntry | null)[] = [];
   readonly recTables: FlowTable[] = [];
   readonly recPrograms: unknown[] = [];
+  /** The plan of the walk being recorded, set by the pipeline before end(). */
+  recPlan: readonly number[] | null = null;
   /** Megaflows with counts not yet folded into their steps. */
   private dirty: Megaflow[] = [];
   /**
@@ -177,6 +201,7 @@ export class FlowCache {
   begin(key: Uint32Array): void {
     this.recording = true;
     this.recordedIn = this.gen;
+    this.recPlan = null;
     this.origKey.set(key);
     this.mask.fill(0);
   }
@@ -187,6 +212,8 @@ export class FlowCache {
     const steps = this.recEntries.slice();
     const tables = this.recTables.slice();
     const programs = this.recPrograms.slice();
+    const plan = this.recPlan;
+    this.recPlan = null;
     this.recEntries.length = 0;
     this.recTables.length = 0;
     this.recPrograms.length = 0;
@@ -201,7 +228,7 @@ export class FlowCache {
     }
     const c: CompiledMatch = { value, mask, words };
     // A megaflow of the same mask and value cannot be there (its lookup would have hit); insert would replace it.
-    this.cls.insert(c, new Megaflow(steps, tables, programs));
+    this.cls.insert(c, new Megaflow(steps, tables, programs, plan));
   }
 
   private flush(): void {
@@ -218,6 +245,7 @@ export class FlowCache {
       masks: fresh ? this.cls.subtableCount : 0,
       hits: this.hits,
       misses: this.misses,
+      forwarded: this.forwarded,
       flushes: this.flushes,
     };
   }

@@ -32,11 +32,16 @@ import {
 import { Classifier, ClassifierRule, CompiledMatch, compiledOfRule, compileMatchScratch, copyCompiled, decompileMatch } from './classifier.js';
 import { Clock, splitDuration } from './clock.js';
 
-/** The flow-mod fields a table acts on (table id, buffer id and xid are the agent's business). */
+/**
+ * The flow-mod fields a table acts on (table id, buffer id and xid are the
+ * agent's business). `cookieHi`/`cookieLo`: the cookie as unsigned 32-bit
+ * halves, when the caller has it so (an ADD then never reads `cookie`: no
+ * BigInt work per flow-mod).
+ */
 export type FlowModRequest = Pick<
   FlowMod,
   'command' | 'cookie' | 'cookieMask' | 'idleTimeout' | 'hardTimeout' | 'priority' | 'outPort' | 'outGroup' | 'flags' | 'match' | 'instructions'
->;
+> & { readonly cookieHi?: number; readonly cookieLo?: number };
 
 /** The non-strict selection of flow stats, aggregate stats and non-strict MODIFY/DELETE. */
 export type FlowSelector = Pick<FlowStatsRequest, 'cookie' | 'cookieMask' | 'outPort' | 'outGroup' | 'match'>;
@@ -104,7 +109,9 @@ export class FlowEntry implements ClassifierRule {
 
   constructor(
     readonly priority: number,
-    cookie: bigint,
+    /** The cookie's halves (their sign does not matter: stored as int32). */
+    cookieHi: number,
+    cookieLo: number,
     /** OFPFF_* as given by the ADD. */
     readonly flags: number,
     /** Seconds, 0 for none. */
@@ -113,13 +120,8 @@ export class FlowEntry implements ClassifierRule {
     set: InstructionSet,
     now: number,
   ) {
-    if (cookie === 0n) {
-      this.cookieHi = 0;
-      this.cookieLo = 0;
-    } else {
-      this.cookieHi = Number((cookie >> 32n) & 0xffffffffn) | 0;
-      this.cookieLo = Number(cookie & 0xffffffffn) | 0;
-    }
+    this.cookieHi = cookieHi | 0;
+    this.cookieLo = cookieLo | 0;
     this.set = set;
     this.installedAt = now;
     this.lastUsed = now;
@@ -349,7 +351,14 @@ export class FlowTable {
     if ((fm.flags & OFPFF.CHECK_OVERLAP) !== 0 && this.cls.overlapping(c, fm.priority) !== undefined) {
       throw fail(OFPFMFC.OVERLAP, `an entry of priority ${fm.priority} overlaps the match`);
     }
-    const entry = new FlowEntry(fm.priority, fm.cookie, fm.flags, fm.idleTimeout, fm.hardTimeout, this.intern(fm.instructions), now);
+    let hi = fm.cookieHi;
+    let lo = fm.cookieLo;
+    if (hi === undefined || lo === undefined) {
+      const cookie = fm.cookie;
+      hi = cookie === 0n ? 0 : Number((cookie >> 32n) & 0xffffffffn);
+      lo = cookie === 0n ? 0 : Number(cookie & 0xffffffffn);
+    }
+    const entry = new FlowEntry(fm.priority, hi, lo, fm.flags, fm.idleTimeout, fm.hardTimeout, this.intern(fm.instructions), now);
     const existing = this.cls.insert(c, entry);
     if (existing === undefined && this.cls.size > this.maxEntries) {
       this.cls.remove(entry);

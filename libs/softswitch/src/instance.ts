@@ -191,7 +191,8 @@ export class SwitchInstance {
   lastInternalError: unknown = undefined;
   private readonly tableConfig: number[];
   private readonly ports = new Map<number, PortState>();
-  private readonly listeners = new Set<(port: number, frame: Buffer) => void>();
+  /** Transmit listeners, replaced (never changed in place) on subscribe/unsubscribe: a frame goes to those there when its output began. */
+  private listeners: ReadonlyArray<(port: number, frame: Buffer) => void> = [];
   private readonly sessions = new Set<Agent>();
   /** The generation id of the last MASTER/SLAVE role request (§6.3.6), once there has been one. */
   private generationId: bigint | undefined;
@@ -199,6 +200,8 @@ export class SwitchInstance {
   private readonly env: ValidationEnv;
   /** The ParsedPacket receiveFrame reuses, null while it is in use. */
   private spare: ParsedPacket | null = null;
+  /** The fast path's request object, reloaded for every FLOW_MOD (flowModWire). */
+  private readonly wireReq = new WireFlowMod();
   /** The datapath flow cache, null when off. */
   private cache: FlowCache | null;
 
@@ -303,9 +306,10 @@ export class SwitchInstance {
    * one packet, and may be the one given to receiveFrame).
    */
   onTransmit(listener: (port: number, frame: Buffer) => void): () => void {
-    this.listeners.add(listener);
+    // A listener subscribed twice gets each frame once, as from a Set; an array is iterated faster than a Set, for every output.
+    if (!this.listeners.includes(listener)) this.listeners = [...this.listeners, listener];
     return () => {
-      this.listeners.delete(listener);
+      this.listeners = this.listeners.filter((l) => l !== listener);
     };
   }
 
@@ -322,7 +326,8 @@ export class SwitchInstance {
       port.txPackets++;
       port.txBytes += frame.length;
     }
-    for (const l of this.listeners) l(portNo, frame);
+    const listeners = this.listeners;
+    for (let i = 0; i < listeners.length; i++) listeners[i](portNo, frame);
   }
 
   private floodPorts(inPort: number): number[] {
@@ -727,13 +732,13 @@ export class SwitchInstance {
       t = this.tables[tableId];
       // Bytes the table has already seen decode and validate as they did then, when nothing they need can change.
       const known = t.internedSet(raw, at);
-      let req: WireFlowMod;
-      if (known !== undefined && known.wireValid) req = new WireFlowMod(raw, known.list as Instruction[]);
+      const req = this.wireReq;
+      if (known !== undefined && known.wireValid) req.load(raw, known.list as Instruction[]);
       else {
         const r = new Reader(raw, at, len);
         const instructions = decodeInstructions(r);
         if (r.pos !== len) return false;
-        req = new WireFlowMod(raw, instructions);
+        req.load(raw, instructions);
         // The match matters to instruction validation only for set-field actions.
         validateInstructions(instructions, tableId, hasSetField(instructions) ? req.match : NO_MATCH, this.env);
       }
@@ -743,6 +748,8 @@ export class SwitchInstance {
     } catch {
       // apply() changes nothing when it throws: the slow path answers.
       return false;
+    } finally {
+      this.wireReq.release();
     }
     if (outcome.removed.length > 0) this.flowsRemoved(t, outcome.removed);
     return true;
@@ -826,25 +833,35 @@ export class SwitchInstance {
 
 const NO_MATCH: Match = [];
 
-/** The FlowModRequest of an ADD taken by the fast path: header fields read from the wire, the match decoded only if asked for. */
+const EMPTY = Buffer.alloc(0);
+const NO_INSTRUCTIONS: Instruction[] = [];
+
+/**
+ * The FlowModRequest of an ADD taken by the fast path: header fields read
+ * from the wire, the cookie as halves (FlowModRequest.cookieHi), the match
+ * decoded only if asked for. One per instance, loaded for each message.
+ */
 class WireFlowMod implements FlowModRequest {
   readonly command = OFPFC.ADD;
-  readonly cookie: bigint;
-  readonly idleTimeout: number;
-  readonly hardTimeout: number;
-  readonly priority: number;
-  readonly outPort: number;
-  readonly outGroup: number;
-  readonly flags: number;
+  cookieHi = 0;
+  cookieLo = 0;
+  idleTimeout = 0;
+  hardTimeout = 0;
+  priority = 0;
+  outPort = 0;
+  outGroup = 0;
+  flags = 0;
+  private raw: Buffer = EMPTY;
+  instructions: Instruction[] = NO_INSTRUCTIONS;
   private decoded: Match | undefined = undefined;
 
-  constructor(
-    private readonly raw: Buffer,
-    readonly instructions: Instruction[],
-  ) {
-    const hi = raw.readUInt32BE(8);
-    const lo = raw.readUInt32BE(12);
-    this.cookie = hi === 0 && lo === 0 ? 0n : (BigInt(hi) << 32n) | BigInt(lo);
+  /** Reads a FLOW_MOD of at least FLOW_MOD_MATCH bytes. */
+  load(raw: Buffer, instructions: Instruction[]): void {
+    this.raw = raw;
+    this.instructions = instructions;
+    this.decoded = undefined;
+    this.cookieHi = ((raw[8] << 24) | (raw[9] << 16) | (raw[10] << 8) | raw[11]) >>> 0;
+    this.cookieLo = ((raw[12] << 24) | (raw[13] << 16) | (raw[14] << 8) | raw[15]) >>> 0;
     this.idleTimeout = (raw[26] << 8) | raw[27];
     this.hardTimeout = (raw[28] << 8) | raw[29];
     this.priority = (raw[30] << 8) | raw[31];
@@ -853,7 +870,18 @@ class WireFlowMod implements FlowModRequest {
     this.flags = (raw[44] << 8) | raw[45];
   }
 
-  /** Not used by an ADD: read only if asked for. */
+  /** Keeps nothing of the last message alive. */
+  release(): void {
+    this.raw = EMPTY;
+    this.instructions = NO_INSTRUCTIONS;
+    this.decoded = undefined;
+  }
+
+  /** Not used by an ADD (cookieHi/cookieLo are): read only if asked for. */
+  get cookie(): bigint {
+    return this.raw.readBigUInt64BE(8);
+  }
+
   get cookieMask(): bigint {
     return this.raw.readBigUInt64BE(16);
   }

@@ -203,6 +203,11 @@ export class Pipeline {
         this.fromTable(pkt, 0, RECEIVED, mf, DIRECT);
         return;
       }
+      const plan = mf.plan;
+      if (plan !== null) {
+        this.forward(pkt, mf, plan, cache);
+        return;
+      }
       try {
         this.fromTable(pkt, 0, RECEIVED, mf, DEFERRED);
       } finally {
@@ -218,8 +223,26 @@ export class Pipeline {
     cache.begin(pkt.key);
     try {
       this.fromTable(pkt, 0, RECEIVED, null, RECORD);
+      cache.recPlan = planOf(cache.recPrograms as readonly (Program | null)[]);
     } finally {
       cache.end();
+    }
+  }
+
+  /**
+   * A cached walk that is plain forwarding (planOf): every step entered at
+   * once, as the replay would have entered them before its first output,
+   * then the outputs.
+   */
+  private forward(pkt: ParsedPacket, mf: Megaflow, plan: readonly number[], cache: FlowCache): void {
+    cache.forwarded++;
+    cache.enter(mf, pkt.frame.length, this.host.clock.now());
+    cache.walkStep = mf.lastStep;
+    try {
+      if (mf.planPort >= 0) this.output(pkt, mf.planPort, RECEIVED);
+      else for (let i = 0; i < plan.length; i++) this.output(pkt, plan[i], RECEIVED);
+    } finally {
+      cache.leave();
     }
   }
 
@@ -411,6 +434,51 @@ export class Pipeline {
     if (run.packetOut && e === null) this.host.packetIn(pkt, reason, NO_TABLE, NO_COOKIE);
     else this.host.packetIn(pkt, reason, run.tableId, e === null ? NO_COOKIE : e.cookie);
   }
+}
+
+/** Output ports whose output needs nothing of the walk but the frame and in_port (no packet-in). */
+function plainPort(port: number): boolean {
+  return port <= OFPP.MAX || port === OFPP.IN_PORT || port === OFPP.ALL || port === OFPP.FLOOD || port === OFPP.LOCAL;
+}
+
+/**
+ * The outputs of a complete recorded walk (the programs of its steps, null
+ * for a miss) if it is plain forwarding: no meter, nothing but outputs to
+ * plainPort()s (and set-queue) in its apply-actions, those at the last step
+ * only (so every lookup comes before the first output, as in a replay), an
+ * action set of the same, and a last step that ends the walk. Null
+ * otherwise. Write-metadata is allowed: with no lookup or packet-in after
+ * it, it changes nothing seen.
+ */
+function planOf(programs: readonly (Program | null)[]): number[] | null {
+  const n = programs.length;
+  const out: number[] = [];
+  let setOut = -1;
+  for (let i = 0; i < n; i++) {
+    const p = programs[i];
+    const last = i === n - 1;
+    // A miss drops the packet, action set and all.
+    if (p === null) return last ? [] : null;
+    if (p.meterId !== 0 || (p.gotoTable >= 0) === last) return null;
+    if (p.apply !== null) {
+      for (const a of p.apply) {
+        if (a.type === OFPAT.SET_QUEUE) continue;
+        if (a.type !== OFPAT.OUTPUT || !last || !plainPort(a.port >>> 0)) return null;
+        out.push(a.port >>> 0);
+      }
+    }
+    if (p.clear) setOut = -1;
+    if (p.write !== null) {
+      for (const a of p.write) {
+        if (a.type === OFPAT.SET_QUEUE) continue;
+        if (a.type !== OFPAT.OUTPUT || !plainPort(a.port >>> 0)) return null;
+        setOut = a.port >>> 0;
+      }
+    }
+  }
+  if (n === 0) return null;
+  if (setOut >= 0) out.push(setOut);
+  return out;
 }
 
 /** A table-miss flow entry: priority 0 and no match fields (§5.4). */

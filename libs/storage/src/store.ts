@@ -16,6 +16,16 @@
  * A failed flush rolls back, keeps the queue and rethrows: nothing is lost
  * while the cause (e.g. a full disk) lasts; `discardPending()` drops it.
  *
+ * With `writerThread` (a database file only), queued batches are written by
+ * a thread of the store's own (write-thread.ts), so the thread that queues
+ * them does not wait for SQLite: `flushAsync()` hands the queue over and
+ * resolves once it is committed (the same guarantee `flush()` gives when it
+ * returns); `flush()` hands it over and blocks until everything handed over
+ * is committed (reads and immediate writes call it, so they still see every
+ * earlier write); a full queue (`maxPending`) and the timer hand it over
+ * without waiting. A batch the thread fails to write is kept there, with
+ * every later one, and retried with the next.
+ *
  * The store does not check that a shadow or audit write names an existing
  * instance (the controller owns that invariant); deleting an instance deletes
  * its shadow entries, never its audit entries.
@@ -23,8 +33,21 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import {
+  compileBatchWriter,
+  OP_AUDIT,
+  OP_CLEAR,
+  OP_FLOW_REMOVE,
+  OP_FLOW_UPSERT,
+  OP_GROUP_REMOVE,
+  OP_GROUP_UPSERT,
+  OP_METER_REMOVE,
+  OP_METER_UPSERT,
+  packBatch,
+} from './batch.js';
 import { canonicalJson, toJson } from './json.js';
 import { MIGRATIONS, migrate, schemaVersion } from './migrations.js';
+import { WriterThread } from './writer.js';
 import {
   AuditEntry,
   AuditQuery,
@@ -57,6 +80,10 @@ export interface StoreOptions {
   onFlushError?: (err: unknown) => void;
   /** The clock for created/updated/audit times (default Date.now). */
   now?: () => number;
+  /** Told after each flush that wrote something: how many operations, and the seconds the transaction took (metrics). */
+  onFlush?: (operations: number, seconds: number) => void;
+  /** Write queued batches on a thread of the store's own (see above; ignored for ':memory:'). Default false. */
+  writerThread?: boolean;
 }
 
 /** `NICVISOR_DATA_DIR`, or `./data`, as an absolute path. */
@@ -71,17 +98,6 @@ export function formatDatapathId(dpid: bigint | number): string {
   return n.toString(16).padStart(16, '0');
 }
 
-// Queued operations, stored flat in one array: the op code, then its arguments.
-const OP_FLOW_UPSERT = 1; // vnf, table, priority, match, owner, cookie (signed), flowMod
-const OP_FLOW_REMOVE = 2; // vnf, table, priority, match
-const OP_GROUP_UPSERT = 3; // vnf, groupId, owner, groupMod
-const OP_GROUP_REMOVE = 4; // vnf, groupId
-const OP_METER_UPSERT = 5; // vnf, meterId, owner, meterMod
-const OP_METER_REMOVE = 6; // vnf, meterId
-const OP_CLEAR = 7; // vnf
-/** Flow upserts written per multi-row statement in a run of them (fewer calls into SQLite). */
-const FLOW_ROWS = 8;
-const OP_AUDIT = 8; // time, actor, tenant, vnf, action, detail, result, errorType, errorCode
 
 const AUDIT_RESULTS: ReadonlySet<string> = new Set<AuditResult>(['ok', 'denied', 'error']);
 const DPID = /^[0-9a-f]{16}$/;
@@ -207,6 +223,8 @@ export class Store {
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly stmts = new Map<string, Stmt>();
   private readonly writeBatch: (q: unknown[]) => void;
+  private readonly onFlush: ((operations: number, seconds: number) => void) | undefined;
+  private readonly writer: WriterThread | undefined;
   private closed = false;
 
   private constructor(
@@ -218,18 +236,21 @@ export class Store {
     this.db = db;
     this.now = options.now ?? Date.now;
     this.maxPending = Math.max(1, options.maxPending ?? 10_000);
+    this.onFlush = options.onFlush;
     this.tenants = new TenantRepository(this);
     this.instances = new InstanceRepository(this);
     this.shadow = new ShadowRepository(this);
     this.audit = new AuditRepository(this);
     this.counters = new CounterRepository(this);
-    this.writeBatch = this.compileBatchWriter();
+    this.writeBatch = compileBatchWriter(db);
+    const onError = options.onFlushError ?? ((err: unknown) => process.emitWarning(`nicvisor store flush failed: ${String(err)}`));
+    if (options.writerThread === true && path !== ':memory:') this.writer = new WriterThread(path, onError, this.onFlush);
     const every = options.flushIntervalMs ?? 0;
     if (every > 0) {
-      const onError = options.onFlushError ?? ((err: unknown) => process.emitWarning(`nicvisor store flush failed: ${String(err)}`));
       this.timer = setInterval(() => {
         try {
-          this.flush();
+          if (this.writer !== undefined) this.handOver();
+          else this.flush();
         } catch (err) {
           onError(err);
         }
@@ -279,21 +300,61 @@ export class Store {
     return !this.closed;
   }
 
-  /** Writes every queued operation in one transaction; returns how many. */
+  /**
+   * Writes every queued operation in one transaction; returns how many.
+   * With the writer thread: hands them over and waits until everything
+   * handed over so far is committed.
+   */
   flush(): number {
+    if (this.writer !== undefined) {
+      const n = this.handOver();
+      this.writer.waitCommitted();
+      return n;
+    }
     if (this.ops === 0) return 0;
     const n = this.ops;
+    const started = performance.now();
     this.writeBatch(this.queue);
     this.queue = [];
     this.ops = 0;
+    this.onFlush?.(n, (performance.now() - started) / 1000);
     return n;
   }
 
-  /** Drops every queued operation without writing it; returns how many. */
+  /**
+   * Like flush, without blocking: resolves (with how many operations it
+   * handed over) once every operation queued before it is committed. Without
+   * the writer thread it is flush.
+   */
+  flushAsync(): Promise<number> {
+    if (this.writer === undefined) {
+      try {
+        return Promise.resolve(this.flush());
+      } catch (e) {
+        return Promise.reject(e as Error);
+      }
+    }
+    const n = this.handOver();
+    return this.writer.committed().then(() => n);
+  }
+
+  /** The queue to the writer thread; returns how many operations. */
+  private handOver(): number {
+    const n = this.ops;
+    if (n === 0) return 0;
+    const q = this.queue;
+    this.queue = [];
+    this.ops = 0;
+    this.writer!.post(packBatch(q), n);
+    return n;
+  }
+
+  /** Drops every queued operation without writing it (and the writer thread's failed ones); returns how many were queued here. */
   discardPending(): number {
     const n = this.ops;
     this.queue = [];
     this.ops = 0;
+    this.writer?.discard();
     return n;
   }
 
@@ -305,6 +366,7 @@ export class Store {
     try {
       this.flush();
     } finally {
+      this.writer?.close();
       this.db.close();
     }
   }
@@ -332,124 +394,45 @@ export class Store {
   // Queued operations live flat in one array (op code, then its arguments),
   // so queueing allocates nothing per operation.
 
+  /** The queue reached maxPending: written now, or handed to the writer thread. */
+  private full(): void {
+    if (this.writer !== undefined) this.handOver();
+    else this.flush();
+  }
+
   /** @internal */
   enqueue1(op: number, a: unknown): void {
     this.checkOpen();
     this.queue.push(op, a);
-    if (++this.ops >= this.maxPending) this.flush();
+    if (++this.ops >= this.maxPending) this.full();
   }
 
   /** @internal */
   enqueue2(op: number, a: unknown, b: unknown): void {
     this.checkOpen();
     this.queue.push(op, a, b);
-    if (++this.ops >= this.maxPending) this.flush();
+    if (++this.ops >= this.maxPending) this.full();
   }
 
   /** @internal */
   enqueue4(op: number, a: unknown, b: unknown, c: unknown, d: unknown): void {
     this.checkOpen();
     this.queue.push(op, a, b, c, d);
-    if (++this.ops >= this.maxPending) this.flush();
+    if (++this.ops >= this.maxPending) this.full();
   }
 
   /** @internal */
   enqueueN(args: unknown[]): void {
     this.checkOpen();
     for (let i = 0; i < args.length; i++) this.queue.push(args[i]);
-    if (++this.ops >= this.maxPending) this.flush();
+    if (++this.ops >= this.maxPending) this.full();
   }
 
   /** @internal */
   enqueue7(op: number, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown, g: unknown): void {
     this.checkOpen();
     this.queue.push(op, a, b, c, d, e, f, g);
-    if (++this.ops >= this.maxPending) this.flush();
-  }
-
-  private compileBatchWriter(): (q: unknown[]) => void {
-    const flowUpsert = this.stmt(
-      'INSERT OR REPLACE INTO shadow_flows (vnf, table_id, priority, match, owner, cookie, flow_mod) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    );
-    // Runs of flow upserts (a burst of flow-mods) go FLOW_ROWS rows per statement: the rows are applied in order, as one by one.
-    const flowUpsertN = this.stmt(
-      `INSERT OR REPLACE INTO shadow_flows (vnf, table_id, priority, match, owner, cookie, flow_mod) VALUES ${Array<string>(FLOW_ROWS).fill('(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-    );
-    const rowsArgs: unknown[] = new Array<unknown>(FLOW_ROWS * 7);
-    const flowRun = (q: unknown[], i: number): boolean => {
-      if (i + 8 * FLOW_ROWS > q.length) return false;
-      for (let k = i + 8; k < i + 8 * FLOW_ROWS; k += 8) if (q[k] !== OP_FLOW_UPSERT) return false;
-      for (let r = 0, k = i, a = 0; r < FLOW_ROWS; r++, k += 8) for (let f = 1; f <= 7; f++) rowsArgs[a++] = q[k + f];
-      flowUpsertN.run(rowsArgs);
-      return true;
-    };
-    const flowRemove = this.stmt('DELETE FROM shadow_flows WHERE vnf = ? AND table_id = ? AND priority = ? AND match = ?');
-    const groupUpsert = this.stmt(
-      'INSERT OR REPLACE INTO shadow_groups (vnf, group_id, owner, group_mod) VALUES (?, ?, ?, ?)',
-    );
-    const groupRemove = this.stmt('DELETE FROM shadow_groups WHERE vnf = ? AND group_id = ?');
-    const meterUpsert = this.stmt(
-      'INSERT OR REPLACE INTO shadow_meters (vnf, meter_id, owner, meter_mod) VALUES (?, ?, ?, ?)',
-    );
-    const meterRemove = this.stmt('DELETE FROM shadow_meters WHERE vnf = ? AND meter_id = ?');
-    const clearFlows = this.stmt('DELETE FROM shadow_flows WHERE vnf = ?');
-    const clearGroups = this.stmt('DELETE FROM shadow_groups WHERE vnf = ?');
-    const clearMeters = this.stmt('DELETE FROM shadow_meters WHERE vnf = ?');
-    const audit = this.stmt(
-      `INSERT INTO audit (time, actor, tenant, vnf, action, detail, result, error_type, error_code)
-       VALUES (?, ?, COALESCE(?, (SELECT tenant FROM instances WHERE vnf = ?)), ?, ?, ?, ?, ?, ?)`,
-    );
-    const run = (q: unknown[]): void => {
-      let i = 0;
-      const n = q.length;
-      while (i < n) {
-        switch (q[i]) {
-          case OP_FLOW_UPSERT:
-            if (flowRun(q, i)) {
-              i += 8 * FLOW_ROWS;
-              break;
-            }
-            flowUpsert.run(q[i + 1], q[i + 2], q[i + 3], q[i + 4], q[i + 5], q[i + 6], q[i + 7]);
-            i += 8;
-            break;
-          case OP_FLOW_REMOVE:
-            flowRemove.run(q[i + 1], q[i + 2], q[i + 3], q[i + 4]);
-            i += 5;
-            break;
-          case OP_GROUP_UPSERT:
-            groupUpsert.run(q[i + 1], q[i + 2], q[i + 3], q[i + 4]);
-            i += 5;
-            break;
-          case OP_GROUP_REMOVE:
-            groupRemove.run(q[i + 1], q[i + 2]);
-            i += 3;
-            break;
-          case OP_METER_UPSERT:
-            meterUpsert.run(q[i + 1], q[i + 2], q[i + 3], q[i + 4]);
-            i += 5;
-            break;
-          case OP_METER_REMOVE:
-            meterRemove.run(q[i + 1], q[i + 2]);
-            i += 3;
-            break;
-          case OP_CLEAR:
-            clearFlows.run(q[i + 1]);
-            clearGroups.run(q[i + 1]);
-            clearMeters.run(q[i + 1]);
-            i += 2;
-            break;
-          case OP_AUDIT: {
-            const vnf = q[i + 4];
-            audit.run(q[i + 1], q[i + 2], q[i + 3], vnf, vnf, q[i + 5], q[i + 6], q[i + 7], q[i + 8], q[i + 9]);
-            i += 10;
-            break;
-          }
-          default:
-            throw new Error(`internal: bad queued operation ${String(q[i])} at ${i}`);
-        }
-      }
-    };
-    return this.db.transaction(run);
+    if (++this.ops >= this.maxPending) this.full();
   }
 }
 
@@ -695,6 +678,11 @@ export class ShadowRepository {
   /** Records a flow (insert, or replace the entry with the same key). Queued. */
   upsertFlow(f: ShadowFlow): void {
     this.store.enqueue7(OP_FLOW_UPSERT, f.vnf, f.tableId, f.priority, f.match, f.owner, BigInt.asIntN(64, f.cookie), f.flowMod);
+  }
+
+  /** Like upsertFlow, the cookie being the one in `flowMod` (an encoded OFPT_FLOW_MOD): no bigint made here. Queued. */
+  upsertFlowBytes(vnf: string, tableId: number, priority: number, match: Buffer, owner: string, flowMod: Buffer): void {
+    this.store.enqueue7(OP_FLOW_UPSERT, vnf, tableId, priority, match, owner, null, flowMod);
   }
 
   /** Forgets a flow by its key. Queued. */

@@ -55,6 +55,11 @@ describe('routing from the NIC', () => {
     expect(routePacketIn(OWN, pin(200)).to).toBe('operator');
   });
 
+  it('packet-in of a packet-out\'s output to CONTROLLER (no table, OFPTT_ALL) → the vNF that sent it, untranslated', () => {
+    expect(routePacketIn(OWN, pin(0xff))).toEqual({ to: 'vnf', principal: tenantPrincipal('acme'), vnf: 'fw1', message: pin(0xff) });
+    expect(routePacketIn(CUSTOM, pin(0xff)).to).toBe('vnf');
+  });
+
   it('flow-removed of a tenant entry → the vNF, table id translated', () => {
     expect(routeFlowRemoved(OWN, fr(1), tenantPrincipal('acme'))).toMatchObject({ to: 'vnf', message: { tableId: 0 } });
     expect(routeFlowRemoved(OWN, fr(7))).toMatchObject({ to: 'vnf', message: { tableId: 6 } });

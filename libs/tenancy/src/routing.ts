@@ -4,7 +4,7 @@
  * operator) sees every message anyway, as the NIC's only controller; these
  * functions decide whether the vNF gets it too.
  */
-import type { FlowRemoved, PacketIn, PortStatus } from '@nicvisor/openflow';
+import { OFPTT, type FlowRemoved, type PacketIn, type PortStatus } from '@nicvisor/openflow';
 import { OPERATOR, Ownership, Principal, Quotas, tenantOf, TenantPrincipal } from './model.js';
 import { isInstancePort, isTenantTable, toVirtual } from './view.js';
 
@@ -22,10 +22,13 @@ function toOperator<M>(reason: string, message: M): Route<M> {
 /**
  * A packet-in goes to the owner of the table that produced it: a tenant
  * table → the vNF, table id translated to its view; an operator table (or
- * an id beyond the instance's) → the operator. Packet-in rate limits are
- * separate (`takePacketIn`).
+ * an id beyond the instance's) → the operator. One no table produced
+ * (table_id OFPTT_ALL: a PACKET_OUT's output to CONTROLLER) → the vNF,
+ * untranslated: only the vNF sends packet-outs on its instance. Packet-in
+ * rate limits are separate (`takePacketIn`).
  */
 export function routePacketIn(own: Ownership, pin: PacketIn): Route<PacketIn> {
+  if (pin.tableId === OFPTT.ALL) return toVnf(own, pin);
   const v = toVirtual(own, pin.tableId);
   if (v === undefined) return toOperator(`table ${pin.tableId} is not the tenant's`, pin);
   return toVnf(own, v === pin.tableId ? pin : { ...pin, tableId: v });

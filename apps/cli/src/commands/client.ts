@@ -1,7 +1,11 @@
 /**
  * The controller's REST API as the CLI uses it: base URL from --controller,
- * NICVISOR_URL or http://127.0.0.1:8080; failures become CliErrors with a hint.
+ * NICVISOR_URL or http://127.0.0.1:8080; the bearer token from --token,
+ * --token-file, NICVISOR_TOKEN or the demo's `$NICVISOR_DATA_DIR/api-token`;
+ * failures become CliErrors with a hint.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { CliError } from './messages.js';
 
@@ -27,14 +31,52 @@ export interface Instance {
   connected?: boolean;
 }
 
+const TOKEN_HINT = 'give --token TOKEN or --token-file FILE, or set NICVISOR_TOKEN (`npm start` prints the demo\'s token once; it is kept in DATA_DIR/api-token)';
+
+/** A token file: the first entry that is not blank or a comment, as `SCOPE:TOKEN` (the controller's format) or the bare token. */
+function readTokenFile(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new CliError(`cannot read the token file ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, TOKEN_HINT);
+  }
+  const line = text.split('\n').map((l) => l.trim()).find((l) => l !== '' && !l.startsWith('#'));
+  if (line === undefined) throw new CliError(`the token file ${file} holds no token`, TOKEN_HINT);
+  return line.replace(/^(admin|read):/, '');
+}
+
+/** The token to send, if any: --token, --token-file, NICVISOR_TOKEN, then the demo's file in NICVISOR_DATA_DIR. */
+function tokenOf(o: { token?: string; tokenFile?: string }): string | undefined {
+  if (o.token !== undefined && o.token !== '') return o.token;
+  if (o.tokenFile !== undefined) return readTokenFile(o.tokenFile);
+  const env = process.env.NICVISOR_TOKEN;
+  if (env !== undefined && env !== '') return env;
+  const dir = process.env.NICVISOR_DATA_DIR;
+  if (dir === undefined || dir === '') return undefined;
+  try {
+    return readTokenFile(join(dir, 'api-token'));
+  } catch {
+    return undefined;
+  }
+}
+
 export class Client {
-  constructor(readonly base: string) {}
+  constructor(
+    readonly base: string,
+    private readonly token?: string,
+  ) {}
 
   static of(cmd: Command): Client {
-    const o = cmd.optsWithGlobals<{ controller?: string }>();
+    const o = cmd.optsWithGlobals<{ controller?: string; token?: string; tokenFile?: string }>();
     const url = (o.controller ?? process.env.NICVISOR_URL ?? DEFAULT_URL).replace(/\/+$/, '');
     if (!/^https?:\/\/[^/]+/.test(url)) throw new CliError(`bad controller URL "${url}"`, 'give --controller http://HOST:PORT (or set NICVISOR_URL)');
-    return new Client(url);
+    return new Client(url, tokenOf(o));
+  }
+
+  /** The Authorization header (none without a token: the controller then says what is missing). */
+  headers(extra: Record<string, string> = {}): Record<string, string> {
+    return this.token === undefined ? extra : { ...extra, authorization: `Bearer ${this.token}` };
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -42,7 +84,7 @@ export class Client {
     try {
       res = await fetch(`${this.base}${path}`, {
         method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: this.headers(body === undefined ? {} : { 'content-type': 'application/json' }),
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (e) {
@@ -59,7 +101,13 @@ export class Client {
         /* not JSON */
       }
       const hint =
-        res.status === 404 && /no instance/.test(msg)
+        res.status === 401
+          ? this.token === undefined
+            ? TOKEN_HINT
+            : 'the token is not one of this controller\'s: check --token / NICVISOR_TOKEN'
+          : res.status === 403
+            ? 'this command changes state: it needs an admin token (a read token only inspects)'
+            : res.status === 404 && /no instance/.test(msg)
           ? '`nicvisor instances` lists the instances'
           : res.status === 404 && /^Cannot /.test(msg)
             ? `this controller has no ${method} ${path.replace(/\?.*/, '')} route`

@@ -97,7 +97,7 @@ export function watchCommand(): Command {
       const tty = process.stdout.isTTY && !opts.lines;
       let res: Response;
       try {
-        res = await fetch(`${client.base}/v1/instances/${enc(inst.vnf)}/events`, { headers: { accept: 'text/event-stream' }, signal: abort.signal });
+        res = await fetch(`${client.base}/v1/instances/${enc(inst.vnf)}/events`, { headers: client.headers({ accept: 'text/event-stream' }), signal: abort.signal });
       } catch (e) {
         if (abort.signal.aborted) return;
         throw new ApiError(`cannot reach the controller at ${client.base} (${(e as Error).message})`, 'is it running?');

@@ -1,6 +1,7 @@
-/** GET /healthz: liveness and a summary (not audited). */
+/** GET /healthz: liveness and a summary (not audited, and open: no token needed). */
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { Public } from '../auth/auth.guard.js';
 import { CONTROLLER_STORE, type ControllerStore } from '../instances/controller-store.js';
 import { INSTANCE_RUNTIME, type InstanceRuntime } from '../instances/instance-runtime.js';
 
@@ -22,6 +23,7 @@ export class HealthController {
   ) {}
 
   @Get('healthz')
+  @Public()
   @ApiOperation({ summary: 'Liveness' })
   @ApiOkResponse({ type: HealthView })
   health(): HealthView {

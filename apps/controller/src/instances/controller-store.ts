@@ -23,8 +23,12 @@ export interface InstanceRecord {
     target?: string;
     /** listen: the bound port, reused after a restart. */
     port?: number;
+    /** Mutual TLS: an ssl: target, or listen `tls: true` (kept in the create request). */
+    tls?: boolean;
     endpoint: string;
   };
+  /** The compute node whose relay may carry the channel (kept in the create request). */
+  node?: string;
   /** Canonical JSON of the create request as it stands (PATCH updates it): same body again → 200. */
   request: string;
   createdAt: string;

@@ -11,10 +11,12 @@ import { OPERATOR, ownerOfTable, tenantPrincipal, type Ownership, type Principal
 import type { ControllerConfig } from '../config.js';
 import { EmbeddedNicDriver } from '../nic/embedded-driver.js';
 import type { NicDriver } from '../nic/nic-driver.js';
+import { OvsNicDriver } from '../nic/ovs-driver.js';
 import { RemoteNicDriver } from '../nic/remote-driver.js';
 import { OpenflowCore, type OpenflowCoreOptions } from '../openflow/core.js';
 import type { ShadowChange } from '../openflow/shadow.js';
 import { jsonOf } from './flow-json.js';
+import { DomainError } from './instances.errors.js';
 import type { InstanceEvent, InstanceRuntime, OwnedEntry, OwnedFlow, RuntimeInstanceSpec, RuntimeStartResult } from './instance-runtime.js';
 
 interface Running {
@@ -45,15 +47,19 @@ export class CoreRuntime implements InstanceRuntime {
     const { first, last } = config.channels.ports;
     const core = new OpenflowCore({
       ...opts,
-      listener: { host: config.openflow.host, port: config.openflow.port },
+      listener: { host: config.openflow.host, port: config.openflow.port, ...(config.openflow.unixPath === undefined ? {} : { unixPath: config.openflow.unixPath }) },
       ...(first === 0 ? {} : { channelPorts: `${first}-${last}` }),
     });
     await core.start();
     const controllerTarget = (): string => core.nicTarget;
+    const nic = config.nic;
     const driver: NicDriver =
-      config.nic.kind === 'embedded'
-        ? new EmbeddedNicDriver({ ports: config.nic.ports, controllerTarget })
-        : new RemoteNicDriver({ target: `tcp:${config.nic.host}:${config.nic.port}`, controllerTarget });
+      nic.kind === 'embedded'
+        ? new EmbeddedNicDriver({ ports: nic.ports, controllerTarget })
+        : nic.kind === 'tcp'
+          ? new RemoteNicDriver({ target: `tcp:${nic.host}:${nic.port}`, controllerTarget })
+          : // A userspace Open vSwitch runs in a network namespace of its own: it reaches us through the unix socket.
+            new OvsNicDriver({ db: nic.db, controllerTarget: () => core.listener.unixTarget ?? core.nicTarget });
     return new CoreRuntime(core, driver);
   }
 
@@ -76,9 +82,12 @@ export class CoreRuntime implements InstanceRuntime {
     const ch = await this.core.openChannel(
       own,
       spec.datapathId,
-      spec.channel.mode === 'listen'
-        ? { mode: 'listen', host: spec.channel.host, ...(spec.channel.port === undefined ? {} : { port: spec.channel.port }) }
-        : { mode: 'connect', target: spec.channel.target },
+      {
+        ...(spec.channel.mode === 'listen'
+          ? { mode: 'listen', host: spec.channel.host, ...(spec.channel.port === undefined ? {} : { port: spec.channel.port }), ...(spec.channel.tls ? { tls: true } : {}) }
+          : { mode: 'connect', target: spec.channel.target }),
+        ...(spec.channel.node === undefined ? {} : { node: spec.channel.node }),
+      },
     );
     return { endpoint: ch.endpoint };
   }
@@ -209,6 +218,12 @@ export class CoreRuntime implements InstanceRuntime {
     const e = first.error;
     if ('code' in e) throw new OfpError(e.errorType, e.code, `the NIC refused the operator ${what}`);
     throw new Error(`the NIC refused the operator ${what} (experimenter error ${e.expType})`);
+  }
+
+  async inject(vnf: string, port: number, frame: Buffer): Promise<boolean> {
+    this.get(vnf);
+    if (this.driver.inject === undefined) throw new DomainError('UNAVAILABLE', `NIC ${this.driver.name} cannot inject frames`);
+    return this.driver.inject(port, frame);
   }
 
   events(vnf: string): Observable<InstanceEvent> {

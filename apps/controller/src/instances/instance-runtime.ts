@@ -12,9 +12,12 @@ import type { Ownership, Principal } from '@nicvisor/tenancy';
 
 export type ChannelSpec =
   /** nicvisor listens for the vNF at host:port (0 = ephemeral; absent = the next free port of NICVISOR_CHANNEL_PORTS). */
-  | { mode: 'listen'; host: string; port?: number }
-  /** nicvisor dials the vNF's controller, reconnecting with backoff. */
+  | { mode: 'listen'; host: string; port?: number; /** mutual TLS (nicvisor's CA) */ tls?: boolean }
+  /** nicvisor dials the vNF's controller (an ssl: target: over mutual TLS), reconnecting with backoff. */
   | { mode: 'connect'; target: string };
+
+/** The compute node whose configuration relay may also carry the channel (apps/relay). */
+export type ChannelPlacement = { node?: string };
 
 export interface RuntimeInstanceSpec {
   datapathId: bigint;
@@ -22,7 +25,7 @@ export interface RuntimeInstanceSpec {
   nic: string;
   /** vnf, tenant, ports, tableCount, tables, quotas. */
   ownership: Ownership;
-  channel: ChannelSpec;
+  channel: ChannelSpec & ChannelPlacement;
 }
 
 export interface RuntimeStartResult {
@@ -75,6 +78,9 @@ export interface InstanceRuntime {
   operatorFlowMod(vnf: string, mod: FlowMod): Promise<void>;
   /** Installs operator group-mods / meter-mods (ids in the operator's range), recorded as the operator's; rejects with OfpError on the NIC's refusal. */
   operatorGroupMeterMods(vnf: string, mods: Array<GroupMod | MeterMod>): Promise<void>;
+
+  /** A frame arriving on one of the instance's ports (NIC port = instance port); false when the NIC dropped it (link down). */
+  inject(vnf: string, port: number, frame: Buffer): Promise<boolean>;
 
   /** Flow and counter events of one instance. */
   events(vnf: string): Observable<InstanceEvent>;

@@ -18,6 +18,7 @@ export const ACTIONS = {
   INSTANCE_GROUPS: 'instance.groups',
   INSTANCE_METERS: 'instance.meters',
   INSTANCE_PORTS: 'instance.ports',
+  INSTANCE_PORT_INJECT: 'instance.port.inject',
   INSTANCE_EVENTS: 'instance.events',
   OPERATOR_FLOW_ADD: 'operator.flow.add',
   OPERATOR_FLOW_DELETE: 'operator.flow.delete',

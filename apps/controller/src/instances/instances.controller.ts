@@ -4,7 +4,7 @@
  * validation by the global ValidationPipe, errors by ApiExceptionFilter,
  * audit by AuditInterceptor.
  */
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res, Sse, type MessageEvent } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, Patch, Post, Query, Res, Sse, type MessageEvent } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import {
   ApiBadRequestResponse,
@@ -26,6 +26,8 @@ import { ACTIONS, API_PREFIX, PATTERNS } from './instances.constants.js';
 import {
   CreateInstanceDto,
   FlowModifyView,
+  InjectFrameDto,
+  InjectView,
   InstanceView,
   OperatorFlowDeleteDto,
   OperatorFlowDto,
@@ -206,6 +208,17 @@ export class InstancesController {
   @ApiNotFoundResponse()
   ports(@Param('vnf') vnf: string): Promise<unknown[]> {
     return this.instances.ports(vnf);
+  }
+
+  @Post(':vnf/ports/:port/inject')
+  @HttpCode(200)
+  @Audited(ACTIONS.INSTANCE_PORT_INJECT)
+  @ApiOperation({ summary: "Test traffic: a frame arrives on one of the instance's ports, as if from the wire; it goes through the instance's pipeline" })
+  @ApiParam({ name: 'port', description: 'One of the instance\'s ports (its NIC port number)' })
+  @ApiOkResponse({ type: InjectView })
+  @ApiNotFoundResponse()
+  inject(@Param('vnf') vnf: string, @Param('port', ParseIntPipe) port: number, @Body() dto: InjectFrameDto): Promise<InjectView> {
+    return this.instances.inject(vnf, port, dto.frame);
   }
 
   @Sse(':vnf/events')

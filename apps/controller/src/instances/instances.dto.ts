@@ -30,7 +30,8 @@ export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const NAME_MESSAGE = (field: string): string => `${field} must be 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit`;
 /** Highest physical port number (OFPP_MAX). */
 export const MAX_PORT = 0xffffff00;
-export const TCP_TARGET_PATTERN = /^tcp:[A-Za-z0-9.\-:[\]]+:\d{1,5}$/;
+/** A connect target: `tcp:HOST:PORT`, or `ssl:HOST:PORT` for mutual TLS (Open vSwitch's names). */
+export const CHANNEL_TARGET_PATTERN = /^(?:tcp|ssl):[A-Za-z0-9.\-:[\]]+:\d{1,5}$/;
 
 export const CHANNEL_MODES = ['listen', 'connect'] as const;
 export type ChannelMode = (typeof CHANNEL_MODES)[number];
@@ -98,11 +99,20 @@ export class ChannelDto {
   @IsIn(CHANNEL_MODES)
   mode!: ChannelMode;
 
-  @ApiPropertyOptional({ description: "The vNF controller, tcp:HOST:PORT (connect mode only).", example: 'tcp:127.0.0.1:6633' })
+  @ApiPropertyOptional({ description: 'The vNF controller, tcp:HOST:PORT, or ssl:HOST:PORT for mutual TLS (connect mode only).', example: 'tcp:127.0.0.1:6633' })
   @ValidateIf((o: ChannelDto) => o.mode === 'connect' || o.target !== undefined)
   @IsString()
-  @Matches(TCP_TARGET_PATTERN, { message: 'channel.target must be tcp:HOST:PORT' })
+  @Matches(CHANNEL_TARGET_PATTERN, { message: 'channel.target must be tcp:HOST:PORT or ssl:HOST:PORT' })
   target?: string;
+
+  @ApiPropertyOptional({
+    description:
+      "Mutual TLS with certificates of nicvisor's CA (POST /v1/instances/:vnf/credentials). listen: the endpoint (ssl:HOST:PORT) requires the vNF's certificate; connect: give the target as ssl:HOST:PORT (tls may be omitted).",
+    default: false,
+  })
+  @IsOptional()
+  @IsBoolean()
+  tls?: boolean;
 }
 
 export class CreateInstanceDto {
@@ -143,6 +153,12 @@ export class CreateInstanceDto {
   @ValidateNested()
   @Type(() => QuotasDto)
   quotas?: QuotasDto;
+
+  @ApiPropertyOptional({ description: "The compute node the vNF runs on: that node's configuration relay may carry its channel (apps/relay).", example: 'node1', pattern: NAME_PATTERN.source })
+  @IsOptional()
+  @IsString()
+  @Matches(NAME_PATTERN, { message: NAME_MESSAGE('node') })
+  node?: string;
 
   @ApiPropertyOptional({ type: ChannelDto, description: 'Default {"mode":"listen"}.' })
   @IsOptional()
@@ -368,6 +384,21 @@ export class OperatorMeterDeleteDto {
   meterId?: number;
 }
 
+/** `POST /v1/instances/:vnf/ports/:port/inject`: one Ethernet frame, as hex. */
+export class InjectFrameDto {
+  @ApiProperty({ description: 'The frame as hex digits: at least an Ethernet header (14 bytes), at most 65535 bytes.', example: '02000000000202000000000108004500001400010000401100000a0000010a000002' })
+  @IsString()
+  @MaxLength(2 * 65535)
+  @Matches(/^(?:[0-9a-fA-F]{2}){14,}$/, { message: 'frame must be hex digits, whole bytes, at least an Ethernet header (14 bytes)' })
+  frame!: string;
+}
+
+/** What the injection answers. */
+export class InjectView {
+  @ApiProperty({ description: 'false when the NIC dropped the frame (the port\'s link is down).' })
+  delivered!: boolean;
+}
+
 /** What `PATCH /v1/instances/:vnf/flows` answers. */
 export class FlowModifyView {
   @ApiProperty({ description: 'How many operator flows were selected and modified.' })
@@ -408,8 +439,10 @@ export class PortView {
 export class ChannelView {
   @ApiProperty({ enum: CHANNEL_MODES })
   mode!: ChannelMode;
-  @ApiProperty({ description: 'listen: where the vNF connects; connect: the controller nicvisor dials.', example: 'tcp:127.0.0.1:16653' })
+  @ApiProperty({ description: 'listen: where the vNF connects; connect: the controller nicvisor dials (ssl: with TLS).', example: 'tcp:127.0.0.1:16653' })
   endpoint!: string;
+  @ApiPropertyOptional({ description: 'true: mutual TLS (absent otherwise).' })
+  tls?: boolean;
 }
 
 export class TablesView {
@@ -446,6 +479,8 @@ export class InstanceView {
   quotas!: QuotasView;
   @ApiProperty({ type: ChannelView })
   channel!: ChannelView;
+  @ApiPropertyOptional({ description: 'The compute node whose relay may carry the channel (absent: none).' })
+  node?: string;
   @ApiProperty({ description: 'ISO time of creation.' })
   createdAt!: string;
   @ApiProperty({ description: "Whether the NIC instance's OpenFlow session is up." })

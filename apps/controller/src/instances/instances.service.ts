@@ -14,6 +14,8 @@ import { OFPG, OFPM, OFPP, OFPTT, type FlowMod, type GroupMod, type MeterMod } f
 import { flowMatchesFilter, type FlowFilter } from '@nicvisor/openflow/text/index.js';
 import { createOwnership, DEFAULT_TABLE_COUNT, OPERATOR_GROUPS, OPERATOR_METERS, type Ownership, type OwnershipError } from '@nicvisor/tenancy';
 import { CONTROLLER_CONFIG, type ControllerConfig } from '../config.js';
+import { isTlsTarget } from '../openflow/delegated-channel.js';
+import { CertificateAuthority } from '../pki/ca.js';
 import { CONTROLLER_STORE, type ControllerStore, type InstanceRecord } from './controller-store.js';
 import {
   flowsJson,
@@ -28,7 +30,7 @@ import {
   type FlowJson,
   type OperatorFlowOp,
 } from './flow-json.js';
-import { INSTANCE_RUNTIME, type ChannelSpec, type InstanceEvent, type InstanceRuntime } from './instance-runtime.js';
+import { INSTANCE_RUNTIME, type ChannelPlacement, type ChannelSpec, type InstanceEvent, type InstanceRuntime } from './instance-runtime.js';
 import {
   FLOW_JSON_FIELDS,
   OPERATOR_GROUP_RANGE,
@@ -94,6 +96,7 @@ export class InstancesService implements OnApplicationBootstrap, BeforeApplicati
     @Inject(CONTROLLER_CONFIG) private readonly config: ControllerConfig,
     @Inject(CONTROLLER_STORE) private readonly store: ControllerStore,
     @Inject(INSTANCE_RUNTIME) private readonly runtime: InstanceRuntime,
+    private readonly ca: CertificateAuthority,
   ) {}
 
   private serialized<T>(fn: () => Promise<T>): Promise<T> {
@@ -107,6 +110,10 @@ export class InstancesService implements OnApplicationBootstrap, BeforeApplicati
   /** Restart: every stored instance comes back, listen endpoints on the same ports. */
   async onApplicationBootstrap(): Promise<void> {
     for (const rec of this.store.listInstances()) {
+      if (this.config.channels.requireTls === true && rec.channel.tls !== true) {
+        this.log.error(`${rec.vnf}: not restored: NICVISOR_REQUIRE_TLS=1 and its channel is plain TCP (delete it, or create it again with TLS)`);
+        continue;
+      }
       try {
         const { endpoint } = await this.runtime.start({
           datapathId: BigInt(`0x${rec.datapathId}`),
@@ -176,6 +183,13 @@ export class InstancesService implements OnApplicationBootstrap, BeforeApplicati
     return (await this.runtime.ports(vnf)).map((p) => jsonOf(p));
   }
 
+  /** Test traffic: a frame arriving on one of the instance's ports, as if from the wire. */
+  async inject(vnf: string, port: number, frameHex: string): Promise<{ delivered: boolean }> {
+    const rec = this.record(vnf);
+    if (!rec.ports.includes(port)) throw badRequest(`port ${port} is not one of "${vnf}"'s (${rec.ports.join(',') || 'none'})`, 'port');
+    return { delivered: await this.runtime.inject(vnf, port, Buffer.from(frameHex, 'hex')) };
+  }
+
   events(vnf: string): Observable<InstanceEvent> {
     this.record(vnf);
     return this.runtime.events(vnf);
@@ -207,6 +221,7 @@ export class InstancesService implements OnApplicationBootstrap, BeforeApplicati
       const datapathId = BigInt(this.store.nextDatapathCounter());
       const mode = dto.channel?.mode ?? 'listen';
       const target = dto.channel?.target;
+      const tls = this.channelTls(mode, target, dto.channel?.tls);
       const now = new Date().toISOString();
       const pending: InstanceRecord = {
         vnf: own.vnf,
@@ -217,7 +232,8 @@ export class InstancesService implements OnApplicationBootstrap, BeforeApplicati
         tableCount: own.tableCount,
         tables: own.tables,
         quotas: own.quotas,
-        channel: mode === 'listen' ? { mode, endpoint: '' } : { mode, target: target!, endpoint: target! },
+        channel: mode === 'listen' ? { mode, endpoint: '', ...(tls ? { tls } : {}) } : { mode, target: target!, endpoint: target!, ...(tls ? { tls } : {}) },
+        ...(dto.node === undefined ? {} : { node: dto.node }),
         request,
         createdAt: now,
         updatedAt: now,
@@ -227,8 +243,8 @@ export class InstancesService implements OnApplicationBootstrap, BeforeApplicati
       this.store.putInstance(pending);
       let rec: InstanceRecord;
       try {
-        const endpoint = await this.startWithEndpoint(datapathId, nic, own, mode, target);
-        rec = { ...pending, channel: mode === 'listen' ? { mode, port: portOf(endpoint), endpoint } : { mode, target: target!, endpoint } };
+        const endpoint = await this.startWithEndpoint(datapathId, own, pending);
+        rec = { ...pending, channel: { ...pending.channel, ...(mode === 'listen' ? { port: portOf(endpoint) } : {}), endpoint } };
         this.store.putInstance(rec);
       } catch (e) {
         await this.runtime.destroy(own.vnf).catch(() => undefined);
@@ -277,6 +293,8 @@ export class InstancesService implements OnApplicationBootstrap, BeforeApplicati
       this.record(vnf);
       await this.runtime.destroy(vnf);
       this.store.deleteInstance(vnf);
+      const revoked = this.ca.revoke('vnf', vnf);
+      if (revoked > 0) this.log.log(`${vnf}: ${revoked} certificate${revoked > 1 ? 's' : ''} revoked`);
       this.log.log(`${vnf}: deleted`);
     });
   }
@@ -432,19 +450,43 @@ export class InstancesService implements OnApplicationBootstrap, BeforeApplicati
     }
   }
 
-  /** Starts the instance; a listen channel takes the next free port of the range (the core skips ports in use). */
-  private async startWithEndpoint(datapathId: bigint, nic: string, own: Ownership, mode: 'listen' | 'connect', target?: string): Promise<string> {
-    const channel: ChannelSpec =
-      mode === 'connect'
-        ? { mode, target: target! }
-        : { mode, host: this.config.channels.host, ...(this.config.channels.ports.first === 0 ? { port: 0 } : {}) };
-    return (await this.runtime.start({ datapathId, nic, ownership: own, channel })).endpoint;
+  /**
+   * Whether the channel is to use mutual TLS: listen `tls: true`; connect an
+   * `ssl:` target (`tls`, if given, must agree). NICVISOR_REQUIRE_TLS=1
+   * refuses plain TCP.
+   */
+  private channelTls(mode: 'listen' | 'connect', target: string | undefined, tls: boolean | undefined): boolean {
+    let on = tls === true;
+    if (mode === 'connect') {
+      on = isTlsTarget(target!);
+      if (tls !== undefined && tls !== on) {
+        throw badRequest(`channel.tls is ${tls} but the target is ${target}: a TLS target is ssl:HOST:PORT, a plain one tcp:HOST:PORT`, 'channel.tls');
+      }
+    }
+    if (!on && this.config.channels.requireTls === true) {
+      throw badRequest(`NICVISOR_REQUIRE_TLS=1: delegated channels must use mutual TLS (listen: "tls": true; connect: an ssl:HOST:PORT target)`, 'channel.tls');
+    }
+    return on;
   }
 
-  private channelSpecOf(rec: InstanceRecord): ChannelSpec {
-    return rec.channel.mode === 'listen'
-      ? { mode: 'listen', host: this.config.channels.host, port: rec.channel.port ?? 0 }
-      : { mode: 'connect', target: rec.channel.target! };
+  /** Starts a new instance; a listen channel takes the next free port of the range (the core skips ports in use). */
+  private async startWithEndpoint(datapathId: bigint, own: Ownership, rec: InstanceRecord): Promise<string> {
+    const channel = this.channelSpecOf(rec);
+    if (channel.mode === 'listen') {
+      if (this.config.channels.ports.first === 0) channel.port = 0;
+      else delete channel.port;
+    }
+    return (await this.runtime.start({ datapathId, nic: rec.nic, ownership: own, channel })).endpoint;
+  }
+
+  private channelSpecOf(rec: InstanceRecord): ChannelSpec & ChannelPlacement {
+    const c = rec.channel;
+    return {
+      ...(c.mode === 'listen'
+        ? { mode: 'listen', host: this.config.channels.host, port: c.port ?? 0, ...(c.tls === true ? { tls: true } : {}) }
+        : { mode: 'connect', target: c.target! }),
+      ...(rec.node === undefined ? {} : { node: rec.node }),
+    };
   }
 
   ownershipOf(rec: InstanceRecord): Ownership {
@@ -469,7 +511,8 @@ export class InstancesService implements OnApplicationBootstrap, BeforeApplicati
       ports: rec.ports,
       tables: rec.tables,
       quotas: rec.quotas,
-      channel: { mode: rec.channel.mode, endpoint: rec.channel.endpoint },
+      channel: { mode: rec.channel.mode, endpoint: rec.channel.endpoint, ...(rec.channel.tls === true ? { tls: true } : {}) },
+      ...(rec.node === undefined ? {} : { node: rec.node }),
       createdAt: rec.createdAt,
       connected: this.runtime.connected(rec.vnf),
     };

@@ -171,7 +171,8 @@ export class SqliteControllerStore implements ControllerStore {
   private fromStored(r: StoredInstance): InstanceRecord {
     const { count, ...tables } = r.tables;
     const port = r.channel.endpointPort;
-    const endpoint = r.channel.mode === 'connect' ? (r.channel.target ?? '') : port === undefined ? '' : `tcp:${this.channelHost}:${port}`;
+    const tls = r.channel.mode === 'connect' ? (r.channel.target ?? '').startsWith('ssl:') : (r.request as { channel?: { tls?: unknown } }).channel?.tls === true;
+    const endpoint = r.channel.mode === 'connect' ? (r.channel.target ?? '') : port === undefined ? '' : `${tls ? 'ssl' : 'tcp'}:${this.channelHost}:${port}`;
     return {
       vnf: r.vnf,
       tenant: r.tenant,
@@ -185,8 +186,10 @@ export class SqliteControllerStore implements ControllerStore {
         mode: r.channel.mode,
         ...(r.channel.target === undefined ? {} : { target: r.channel.target }),
         ...(port === undefined ? {} : { port }),
+        ...(tls ? { tls } : {}),
         endpoint,
       },
+      ...(typeof (r.request as { node?: unknown }).node === 'string' ? { node: (r.request as { node: string }).node } : {}),
       request: canonicalJson(r.request),
       createdAt: new Date(r.createdAt).toISOString(),
       updatedAt: new Date(r.updatedAt).toISOString(),

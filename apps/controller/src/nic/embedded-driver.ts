@@ -72,6 +72,15 @@ export class EmbeddedNicDriver implements NicDriver {
     }
   }
 
+  async inject(nicPort: number, frame: Buffer): Promise<boolean> {
+    try {
+      return this.nic.inject(nicPort, frame);
+    } catch (e) {
+      if (e instanceof NicError) throw new NicDriverError(e.code, e.message);
+      throw e;
+    }
+  }
+
   /** Drops an instance's OpenFlow connection (it reconnects with backoff): for tests of resync. */
   async reconnect(datapathId: bigint): Promise<void> {
     const ch = this.channels.get(datapathId);

@@ -1,8 +1,9 @@
 /**
  * How nicvisor allocates instances on a smart-NIC: the embedded emulator
- * (in process) or a standalone emulator (apps/smartnic) over its
- * microservice API. Either way the instance then dials the controller's
- * OpenFlow listener, where NicRegistry.waitFor(datapathId) finds it.
+ * (in process), a standalone emulator (apps/smartnic) over its
+ * microservice API, or Open vSwitch through its OVSDB. Either way the
+ * instance then dials the controller's OpenFlow listener, where
+ * NicRegistry.waitFor(datapathId) finds it.
  */
 
 export interface CreateInstanceRequest {
@@ -21,7 +22,7 @@ export interface DriverInstance {
 }
 
 export interface NicDriver {
-  /** "embedded" or "tcp:HOST:PORT". */
+  /** "embedded", "tcp:HOST:PORT" or "ovs:" and the OVSDB remote. */
   readonly name: string;
   createInstance(req: CreateInstanceRequest): Promise<void>;
   destroyInstance(datapathId: bigint): Promise<void>;
@@ -30,6 +31,8 @@ export interface NicDriver {
   attachPort?(datapathId: bigint, nicPort: number): Promise<void>;
   /** Takes a NIC port back from whichever instance has it. */
   detachPort?(nicPort: number): Promise<void>;
+  /** A frame arriving on a NIC port (operator test traffic); false when nobody got it (no owner, link down). */
+  inject?(nicPort: number, frame: Buffer): Promise<boolean>;
   /** Releases the driver's own resources (not the instances of a remote NIC). */
   close(): Promise<void>;
 }

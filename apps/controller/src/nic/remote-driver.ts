@@ -68,6 +68,10 @@ export class RemoteNicDriver implements NicDriver {
     await this.call(NIC_PATTERNS.PORT_DETACH, { nicPort });
   }
 
+  async inject(nicPort: number, frame: Buffer): Promise<boolean> {
+    return (await this.call<{ delivered: boolean }>(NIC_PATTERNS.FRAME_INJECT, { nicPort, frame: frame.toString('hex') })).delivered;
+  }
+
   async close(): Promise<void> {
     await this.client.close();
   }

@@ -8,7 +8,8 @@
 import { Subscription } from 'rxjs';
 import { FlowMod, GroupMod, MeterMod, OFPFC, OFPG, OFPGC, OFPIT, OFPM, OFPMC, OFPP, OFPT, OFPTT, type ErrorMessage, type ExperimenterError } from '@nicvisor/openflow';
 import { OPERATOR_COOKIES, Ownership } from '@nicvisor/tenancy';
-import { ChannelMode, MutationAudit, VnfChannel } from './delegated-channel.js';
+import { ChannelConfig, ChannelTls, MutationAudit, VnfChannel } from './delegated-channel.js';
+import type { ChannelCounters } from '../metrics/channel-counters.js';
 import { ChannelPorts } from './channel-ports.js';
 import { NicListener, NicListenerOptions } from './nic-listener.js';
 import { NicRegistry } from './nic-registry.js';
@@ -22,6 +23,10 @@ export interface OpenflowCoreOptions {
   channelPorts?: string;
   shadowSink?: ShadowSink;
   audit?: (e: MutationAudit) => void;
+  /** nicvisor's CA, for TLS delegated channels. */
+  tls?: ChannelTls;
+  /** The message counters of a tenant's channels (metrics). */
+  counters?: (tenant: string) => ChannelCounters;
   log?: (line: string) => void;
 }
 
@@ -208,7 +213,7 @@ export class OpenflowCore {
   // Delegated channels
 
   /** Opens a vNF's delegated channel; resolves once listening (or dialling), with its endpoint. */
-  async openChannel(own: Ownership, datapathId: bigint, mode: ChannelMode): Promise<VnfChannel> {
+  async openChannel(own: Ownership, datapathId: bigint, mode: ChannelConfig): Promise<VnfChannel> {
     if (this.channels.has(own.vnf)) throw new Error(`vNF ${own.vnf} already has a channel`);
     const ch = new VnfChannel(own, datapathId, mode, {
       shadow: this.shadow,
@@ -216,6 +221,8 @@ export class OpenflowCore {
       subscribeAsync: (d, next) => this.registry.async$(d).subscribe({ next }),
       allocatePort: () => this.channelPorts.candidates(),
       ...(this.opts.audit ? { audit: this.opts.audit } : {}),
+      ...(this.opts.tls ? { tls: this.opts.tls } : {}),
+      ...(this.opts.counters ? { counters: this.opts.counters } : {}),
       log: this.logFn,
     });
     this.channels.set(own.vnf, ch);

@@ -5,12 +5,19 @@
  * share — the ownership, the roles' generation id, the packet-in token
  * bucket, the pending (unconfirmed) mutations, and the way to the NIC.
  *
+ * With TLS (listen `tls: true`, connect to an `ssl:HOST:PORT` target) both
+ * sides authenticate with certificates of nicvisor's CA: the vNF's must name
+ * this vNF (ChannelTls.refusal). A refused peer is cut before any OpenFlow
+ * byte is read, and the refusal is audited (`openflow.tls-handshake`).
+ *
  * While the NIC instance is disconnected (or being resynced), what the vNF
  * sends towards it is queued and sent once it is back; mutations that were
  * in flight when it dropped are sent again after the resync, so the vNF
  * does not notice.
  */
+import { X509Certificate } from 'node:crypto';
 import { createServer, Server, Socket, connect as netConnect } from 'node:net';
+import { createServer as createTlsServer, connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { Subscription } from 'rxjs';
 import {
   encodeMessage,
@@ -40,6 +47,7 @@ import {
   Usage,
 } from '@nicvisor/tenancy';
 import { parseTarget } from '@nicvisor/softswitch/channel.js';
+import { ChannelCounters } from '../metrics/channel-counters.js';
 import { AsyncKind, DelegatedConnection } from './delegated-connection.js';
 import { NicAsyncEvent, NicClosedError, NicSession, OnewaySink } from './nic-session.js';
 import { OfSocket } from './of-socket.js';
@@ -47,8 +55,25 @@ import type { Relayed } from './relayed.js';
 import { OPERATOR_OWNER, Owner, Shadow } from './shadow.js';
 
 export type ChannelMode =
-  | { mode: 'listen'; host?: string; /** explicit port; 0 = ephemeral; absent = from the range */ port?: number }
+  | { mode: 'listen'; host?: string; /** explicit port; 0 = ephemeral; absent = from the range */ port?: number; /** mutual TLS */ tls?: boolean }
+  /** `tcp:HOST:PORT`, or `ssl:HOST:PORT` for mutual TLS (as Open vSwitch names its targets). */
   | { mode: 'connect'; target: string };
+
+/** A channel's endpoint, and the compute node whose configuration relay may also carry it (RelayEndpoint). */
+export type ChannelConfig = ChannelMode & { node?: string };
+
+/** What TLS channels need from nicvisor's CA (apps/controller/src/pki). */
+export interface ChannelTls {
+  /** nicvisor's own key and certificate, and the CA certificate peers must chain to (PEM). */
+  readonly credentials: { key: string; cert: string; ca: string };
+  /** Why a peer certificate (chain and dates verified by the handshake) may not speak for `vnf`; undefined when it may. */
+  refusal(peer: X509Certificate | undefined, vnf: string): string | undefined;
+}
+
+/** Whether a connect target asks for TLS. */
+export const isTlsTarget = (target: string): boolean => target.startsWith('ssl:');
+/** A TLS handshake that has not finished after this long is dropped (ms). */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /** An accepted or denied tenant mutation, for the audit log (accepted ones aggregated per confirm batch). */
 export interface MutationAudit {
@@ -71,7 +96,11 @@ export interface ChannelHost {
   subscribeAsync(datapathId: bigint, next: (e: NicAsyncEvent) => void): Subscription;
   /** A free port from the channel range. */
   allocatePort(): Iterable<number>;
+  /** nicvisor's CA; required for TLS channels. */
+  tls?: ChannelTls;
   audit?(e: MutationAudit): void;
+  /** The message counters of a tenant's channels (metrics); a private set when absent. */
+  counters?(tenant: string): ChannelCounters;
   log(line: string): void;
 }
 
@@ -97,15 +126,18 @@ export class VnfChannel {
   private readonly accepted = new Map<number, number>();
   readonly owner: Owner;
   private readonly principal: Principal;
+  /** Incremented by the connections for every message in and out. */
+  readonly counters: ChannelCounters;
 
   constructor(
     public ownership: Ownership,
     readonly datapathId: bigint,
-    readonly mode: ChannelMode,
+    readonly mode: ChannelConfig,
     private readonly host: ChannelHost,
   ) {
     this.owner = ownership.vnf;
     this.principal = tenantPrincipal(ownership.tenant);
+    this.counters = host.counters?.(ownership.tenant) ?? new ChannelCounters();
     this.bucket = fullPacketInBucket(ownership.quotas, Date.now());
     this.asyncSub = host.subscribeAsync(datapathId, (e) => this.fromNic(e));
   }
@@ -128,7 +160,7 @@ export class VnfChannel {
         try {
           this.server = await this.bind(bindHost, port);
           const a = this.server.address();
-          this.endpoint = `tcp:${bindHost}:${typeof a === 'object' && a !== null ? a.port : port}`;
+          this.endpoint = `${this.mode.tls === true ? 'ssl' : 'tcp'}:${bindHost}:${typeof a === 'object' && a !== null ? a.port : port}`;
           return this.endpoint;
         } catch (e) {
           lastErr = e as Error;
@@ -137,15 +169,51 @@ export class VnfChannel {
       }
       throw new Error(`no listen endpoint for vNF ${this.vnf}: ${lastErr?.message ?? 'the channel port range is exhausted'}`);
     }
-    parseTarget(this.mode.target);
+    parseTarget(tcpTarget(this.mode.target));
+    if (isTlsTarget(this.mode.target)) this.tlsAuthority();
     this.endpoint = this.mode.target;
     this.dialer = this.dial(this.mode.target);
     return this.endpoint;
   }
 
+  private tlsAuthority(): ChannelTls {
+    if (this.host.tls === undefined) throw new Error(`vNF ${this.vnf}: a TLS channel needs nicvisor's CA, and none is configured`);
+    return this.host.tls;
+  }
+
+  /** A plain TCP server, or a TLS one that requires a client certificate naming this vNF. */
+  private createEndpointServer(): Server {
+    // Half-open, so a vNF that stops inside a message still hears OFPBRC_BAD_LEN (OfSocket).
+    if (this.mode.mode !== 'listen' || this.mode.tls !== true) return createServer({ allowHalfOpen: true }, (socket) => this.accept(socket));
+    const tls = this.tlsAuthority();
+    // The chain is checked here rather than by rejectUnauthorized, so that every refusal is audited with its reason.
+    const server = createTlsServer({ ...tls.credentials, requestCert: true, rejectUnauthorized: false, handshakeTimeout: HANDSHAKE_TIMEOUT_MS }, (s) => {
+      const peer = s.getPeerX509Certificate();
+      const why =
+        peer === undefined ? 'no client certificate' : s.authorized ? tls.refusal(peer, this.vnf) : `certificate not accepted (${String(s.authorizationError)})`;
+      if (why !== undefined) {
+        this.refuseTls(`${s.remoteAddress ?? '?'}:${s.remotePort ?? '?'}`, why);
+        s.destroy();
+        return;
+      }
+      this.accept(s);
+    });
+    server.on('tlsClientError', (e: NodeJS.ErrnoException, s: TLSSocket) => {
+      this.refuseTls(`${s.remoteAddress ?? '?'}:${s.remotePort ?? '?'}`, `TLS handshake failed (${e.code ?? e.message})`);
+    });
+    return server;
+  }
+
+  /** A peer refused at the TLS handshake: logged and audited; nothing else happens. */
+  private refuseTls(peer: string, why: string): void {
+    const detail = `from ${peer}: ${why}`;
+    this.log(`${this.vnf}: TLS peer refused ${detail}`);
+    this.host.audit?.({ vnf: this.vnf, tenant: this.ownership.tenant, datapathId: this.datapathId, message: 'TLS_HANDSHAKE', result: 'denied', count: 1, detail });
+  }
+
   private bind(host: string, port: number): Promise<Server> {
     return new Promise<Server>((resolve, reject) => {
-      const server = createServer((socket) => this.accept(socket));
+      const server = this.createEndpointServer();
       server.once('error', reject);
       server.listen(port, host, () => {
         server.off('error', reject);
@@ -155,9 +223,16 @@ export class VnfChannel {
     });
   }
 
-  /** Connect mode: keep one connection to the vNF's controller, reconnecting with backoff (100 ms doubling to 8 s). */
+  /**
+   * Connect mode: keep one connection to the vNF's controller, reconnecting
+   * with backoff (100 ms doubling to 8 s). With an `ssl:` target nicvisor
+   * presents its own certificate and accepts only one naming this vNF; a
+   * refused controller is audited once per distinct reason, not per retry.
+   */
   private dial(target: string): { stop(): void } {
-    const { host, port } = parseTarget(target);
+    const { host, port } = parseTarget(tcpTarget(target));
+    const tls = isTlsTarget(target) ? this.tlsAuthority() : undefined;
+    let lastRefusal: string | undefined;
     let backoff = 100;
     let stopped = false;
     let timer: NodeJS.Timeout | undefined;
@@ -171,15 +246,36 @@ export class VnfChannel {
     const attempt = () => {
       timer = undefined;
       if (stopped) return;
-      const s = netConnect({ host, port });
+      const s: Socket =
+        tls === undefined
+          ? netConnect({ host, port })
+          : tlsConnect({
+              host,
+              port,
+              ...tls.credentials,
+              checkServerIdentity: (_host, cert) => {
+                const why = tls.refusal(new X509Certificate(cert.raw), this.vnf);
+                return why === undefined ? undefined : new Error(why);
+              },
+            });
       current = s;
+      let tcpUp = false;
+      s.once('connect', () => (tcpUp = true));
       s.setTimeout(5000, () => s.destroy(new Error('connect timed out')));
-      const onFail = () => retry();
+      const onFail = (e: NodeJS.ErrnoException) => {
+        if (tls !== undefined && tcpUp) {
+          const why = e.code !== undefined ? `${e.code}: ${e.message}` : e.message;
+          if (why !== lastRefusal) this.refuseTls(`${host}:${port}`, why);
+          lastRefusal = why;
+        }
+        retry();
+      };
       s.once('error', onFail);
-      s.once('connect', () => {
+      s.once(tls === undefined ? 'connect' : 'secureConnect', () => {
         s.off('error', onFail);
         s.setTimeout(0);
         backoff = 100;
+        lastRefusal = undefined;
         this.accept(s, retry);
       });
     };
@@ -191,6 +287,17 @@ export class VnfChannel {
         current?.destroy();
       },
     };
+  }
+
+  /** The compute node whose relay may carry this channel, if any. */
+  get node(): string | undefined {
+    return this.mode.node;
+  }
+
+  /** A connection from this vNF through its node's relay (authenticated by RelayEndpoint); bytes already read were unshifted. */
+  acceptRelayed(socket: Socket): void {
+    this.accept(socket);
+    socket.resume();
   }
 
   private accept(socket: Socket, onEnd?: () => void): void {
@@ -444,4 +551,9 @@ export class VnfChannel {
       }
     }
   }
+}
+
+/** The `tcp:` form of an `ssl:` target (same host and port). */
+function tcpTarget(target: string): string {
+  return isTlsTarget(target) ? `tcp:${target.slice(4)}` : target;
 }

@@ -32,6 +32,7 @@ import {
   OFPET,
   OFPHFC,
   OFPMP,
+  OFPMPF,
   OFPPR,
   OFPR,
   OFPRR,
@@ -106,7 +107,9 @@ export class DelegatedConnection {
   // Output
 
   private sendNow(raw: Buffer): void {
-    if (!this.closed) this.io.send(raw);
+    if (this.closed) return;
+    this.io.send(raw);
+    this.ch.counters.sent(raw);
   }
 
   /** A reply that is ready now: out at once unless earlier replies are still pending. */
@@ -154,12 +157,13 @@ export class DelegatedConnection {
 
   receive(raw: Buffer): void {
     if (this.closed) return;
+    this.ch.counters.rx[raw[1]!]++;
     const xid = raw.readUInt32BE(4);
     let msg: OfpMessage;
     try {
       msg = decodeMessage(raw);
     } catch (e) {
-      if (raw[1] === OFPT.HELLO) return this.failHello(xid, (e as Error).message);
+      if (raw[1] === OFPT.HELLO && this.version === 0) return this.failHello(xid, (e as Error).message);
       if (e instanceof OfpError) this.error(e.type, e.code, xid, raw);
       else this.error(OFPET.BAD_REQUEST, OFPBRC.EPERM, xid, raw);
       return;
@@ -182,6 +186,8 @@ export class DelegatedConnection {
     const ch = this.ch;
     switch (msg.type) {
       case OFPT.HELLO:
+        // The version is settled once (as NicSession does): a later HELLO must not drop the replies still owed.
+        if (this.version !== 0) return;
         try {
           this.version = negotiateVersion(msg);
         } catch (e) {
@@ -353,11 +359,15 @@ export class DelegatedConnection {
     }
     this.ch.nicCall((nic) => nic.multipart(req)).then(
       (parts: MultipartReply[]) => {
-        for (const p of parts) {
-          const f = filterMultipartReply(own(), p);
-          if (f === undefined) continue;
-          s.out.push(encodeMessage({ ...f, xid }));
+        const view = parts.map((p) => filterMultipartReply(own(), p)).filter((f) => f !== undefined);
+        // Open vSwitch's parser refuses an array reply whose last part is empty: the last non-empty part ends it then.
+        const last = view[view.length - 1];
+        if (view.length > 1 && 'entries' in last!.body && last!.body.entries.length === 0) {
+          view.pop();
+          const end = view[view.length - 1]!;
+          view[view.length - 1] = { ...end, flags: end.flags & ~OFPMPF.REPLY_MORE };
         }
+        for (const f of view) s.out.push(encodeMessage({ ...f, xid }));
         this.complete(s);
       },
       (e: Error) => fail(e, rawOf(req)),

@@ -6,10 +6,11 @@
  * `process.nextTick`), so relaying a burst of flow-mods costs one write, not
  * one per message; `send` copies, so the caller may reuse its buffer. A peer
  * whose unsent output grows past `maxWriteBuffer` loses its connection; bytes
- * that cannot be framed (a length under 8) close this connection only.
+ * that cannot be framed (a length under 8, or a stream that ends inside a
+ * message) are answered with OFPBRC_BAD_LEN and end this connection only.
  */
 import type { Socket } from 'node:net';
-import { Framer } from '@nicvisor/openflow';
+import { encodeMessage, Framer, framingError } from '@nicvisor/openflow';
 
 export interface OfSocketHandlers {
   /** One whole raw OpenFlow message (a view into the chunk: copy to keep it). */
@@ -29,6 +30,8 @@ export class OfSocket {
   lastRx = Date.now();
   private readonly framer = new Framer();
   private closed = false;
+  /** Input stopped: unframeable bytes were answered and the connection is ending. */
+  private inputDone = false;
   /** Output of this tick, not yet written: `out[0, outLen)`. */
   private out: Buffer | undefined;
   private outLen = 0;
@@ -48,7 +51,7 @@ export class OfSocket {
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 5000);
     socket.on('data', (chunk: Buffer) => this.data(chunk));
-    socket.on('end', () => this.close('peer closed the connection'));
+    socket.on('end', () => (this.framer.buffered > 0 ? this.unframeable('the stream ended inside a message') : this.close('peer closed the connection')));
     socket.on('close', () => this.close('connection closed'));
     socket.on('error', (e) => this.close(`socket error: ${e.message}`));
   }
@@ -131,8 +134,15 @@ export class OfSocket {
     }
   }
 
+  /** What cannot be framed: OFPBRC_BAD_LEN with its bytes, then the connection ends (no later byte can be framed). */
+  private unframeable(reason: string): void {
+    this.inputDone = true;
+    this.send(encodeMessage(framingError(this.framer.unframed())));
+    this.end(`unframeable input: ${reason}`);
+  }
+
   private data(chunk: Buffer): void {
-    if (this.closed) return;
+    if (this.closed || this.inputDone) return;
     this.lastRx = Date.now();
     const h = this.handlers;
     if (h === undefined) return;
@@ -140,7 +150,7 @@ export class OfSocket {
     try {
       msgs = this.framer.push(chunk);
     } catch (e) {
-      this.close(`unframeable input: ${(e as Error).message}`);
+      this.unframeable((e as Error).message);
       return;
     }
     for (let i = 0; i < msgs.length; i++) {

@@ -1,13 +1,17 @@
 /**
  * Reconciliation when a NIC instance (re)connects: read what the NIC has
  * (flow stats, group desc, meter config), reinstall what the shadow has and
- * the NIC lacks, remove what nobody owns. The vNF is not involved.
+ * the NIC lacks or has changed (cookie, instructions), remove what nobody
+ * owns. The vNF is not involved.
  *
  * The barrier sent together with the reads confirms every message relayed
  * before them, so the shadow is current when the NIC's lists arrive.
  */
 import {
+  encodeInstructions,
   GroupDesc,
+  type Instruction,
+  instructionsLength,
   MeterConfig,
   OFPFC,
   OFPG,
@@ -18,9 +22,21 @@ import {
   OFPP,
   OFPT,
   OFPTT,
+  Writer,
 } from '@nicvisor/openflow';
 import type { NicSession } from './nic-session.js';
-import { flowKey, Shadow } from './shadow.js';
+import { FM_MATCH, flowKey, Shadow } from './shadow.js';
+
+/** The instructions of an encoded flow-mod (after its match, padded to 8 bytes). */
+function rawInstructions(raw: Buffer): Buffer {
+  return raw.subarray(FM_MATCH + ((raw.readUInt16BE(FM_MATCH + 2) + 7) & ~7), raw.readUInt16BE(2));
+}
+
+function encodedInstructions(list: readonly Instruction[]): Buffer {
+  const w = new Writer(instructionsLength(list));
+  encodeInstructions(list, w);
+  return w.buf;
+}
 
 export interface ResyncResult {
   flowsAdded: number;
@@ -57,7 +73,8 @@ export async function resync(session: NicSession, shadow: Shadow): Promise<Resyn
     const key = flowKey(f.tableId, f.priority, f.match);
     nicKeys.add(key);
     const own = mineByKey.get(key);
-    if (own !== undefined && own.cookie === f.cookie) continue;
+    // Kept only as its owner installed it: the same cookie and the same instructions.
+    if (own !== undefined && own.cookie === f.cookie && rawInstructions(own.raw).equals(encodedInstructions(f.instructions))) continue;
     session.send({
       type: OFPT.FLOW_MOD,
       xid: 0,
@@ -76,7 +93,7 @@ export async function resync(session: NicSession, shadow: Shadow): Promise<Resyn
       instructions: [],
     });
     if (own === undefined) r.flowsRemoved++;
-    else nicKeys.delete(key); // a different cookie: reinstalled below
+    else nicKeys.delete(key); // changed behind our back: reinstalled below
   }
   const shadowGroups = new Map(shadow.groups(dpid).map((g) => [g.groupId, g]));
   for (const g of nicGroups) {

@@ -1,7 +1,8 @@
 /**
  * The shadow persisted in libs/storage's SQLite store: every change queued
  * (the store batches them), committed by `flush()` — on every barrier the
- * vNF sends and after operator flow changes — and read back when the shadow
+ * vNF sends and after operator flow changes; the barrier is answered once
+ * the store says it is committed — and read back when the shadow
  * first needs a datapath after a restart, so the resync can reinstall it.
  *
  * The store keys the shadow by vNF and names owners 'operator' or a tenant
@@ -71,7 +72,7 @@ export class StoreShadowSink implements ShadowSink {
   flowPut(datapathId: bigint, f: FlowEntry, match: Buffer): void {
     const n = this.namesOf(datapathId);
     if (n !== undefined) {
-      this.store.shadow.upsertFlow({ vnf: n.vnf, tableId: f.tableId, priority: f.priority, match, owner: this.owner(n, f.owner), cookie: f.cookie, flowMod: f.raw });
+      this.store.shadow.upsertFlowBytes(n.vnf, f.tableId, f.priority, match, this.owner(n, f.owner), f.raw);
     }
   }
 
@@ -112,7 +113,8 @@ export class StoreShadowSink implements ShadowSink {
     this.names.delete(datapathId);
   }
 
-  flush(): void {
-    if (this.store.isOpen) this.store.flush();
+  /** Resolves once everything queued before it is committed (by the store's writer thread, if it has one). */
+  async flush(): Promise<void> {
+    if (this.store.isOpen) await this.store.flushAsync();
   }
 }

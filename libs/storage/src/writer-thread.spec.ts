@@ -1,0 +1,86 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { encodeMessage } from '@nicvisor/openflow';
+import { canonicalMatch, shadowFlowOf } from './flow-key.js';
+import { flowMod, newInstance } from './spec-helpers.js';
+import { DB_FILE, Store } from './store.js';
+
+const inPort = (p: number) => ({ field: 'in_port' as const, value: p });
+
+let dir: string;
+let file: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'nicvisor-writer-'));
+  file = join(dir, DB_FILE);
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Rows in a table as another connection sees them (what is committed). */
+function committed(table: string): number {
+  const db = new Database(file, { readonly: true });
+  try {
+    return db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+  } finally {
+    db.close();
+  }
+}
+
+describe('the writer thread', () => {
+  it('flushAsync resolves once the queue is committed; reads and immediate writes see every earlier write', async () => {
+    const store = Store.open(file, { writerThread: true });
+    try {
+      store.instances.create(newInstance('fw1', 'acme', [1]));
+      for (let p = 0; p < 100; p++) store.shadow.upsertFlow(shadowFlowOf('fw1', 'acme', flowMod(1, p, [inPort(1)], 1, 0xfedcba9876543210n)));
+      // The cookie taken from the flow-mod's own bytes, as the controller's hot path queues it.
+      const fm = encodeMessage(flowMod(2, 9, [inPort(2)], 2, 0x8000000000000001n));
+      store.shadow.upsertFlowBytes('fw1', 2, 9, canonicalMatch([inPort(2)]), 'acme', fm);
+      store.audit.append({ actor: 'acme', vnf: 'fw1', action: 'flow-mod.add', result: 'ok', detail: { count: 101 } });
+      expect(await store.flushAsync()).toBe(102);
+      expect(committed('shadow_flows')).toBe(101);
+      expect(committed('audit')).toBe(1);
+      store.shadow.removeFlow('fw1', 1, 0, canonicalMatch([inPort(1)]));
+      // A read flushes (blocking) first.
+      const flows = store.shadow.flowsOf('fw1');
+      expect(flows).toHaveLength(100);
+      expect(flows.find((f) => f.tableId === 2)).toMatchObject({ priority: 9, cookie: 0x8000000000000001n, flowMod: fm });
+      expect(flows.find((f) => f.tableId === 1)?.cookie).toBe(0xfedcba9876543210n);
+      // An immediate write lands after the queued ones.
+      store.audit.append({ actor: 'acme', vnf: 'fw1', action: 'flow-mod.delete', result: 'ok' });
+      store.instances.update('fw1', { quotas: { flows: 5 } });
+      expect(committed('audit')).toBe(2);
+    } finally {
+      store.close();
+    }
+    const again = Store.open(file);
+    expect(again.shadow.countsOf('fw1').flows).toBe(100);
+    expect(again.instances.get('fw1')?.quotas).toEqual({ flows: 5 });
+    again.close();
+  });
+
+  it('a batch it cannot write is kept and retried with the next, in order; nothing is lost', async () => {
+    const store = Store.open(file, { writerThread: true, maxPending: 2 });
+    const errors: unknown[] = [];
+    try {
+      store.instances.create(newInstance('fw1', 'acme', [1]));
+      const other = new Database(file);
+      other.prepare('BEGIN IMMEDIATE').run(); // another writer holds the lock past the thread's busy timeout
+      store.shadow.upsertFlow(shadowFlowOf('fw1', 'acme', flowMod(1, 1, [inPort(1)])));
+      store.shadow.upsertFlow(shadowFlowOf('fw1', 'acme', flowMod(1, 2, [inPort(1)]))); // maxPending: handed over now
+      const replacing = shadowFlowOf('fw1', 'acme', flowMod(1, 2, [inPort(1)], 7));
+      store.shadow.upsertFlow(replacing); // replaces it, later
+      await store.flushAsync().catch((e: unknown) => errors.push(e));
+      expect(String(errors[0])).toMatch(/locked|busy/i);
+      other.prepare('ROLLBACK').run();
+      other.close();
+      store.shadow.upsertFlow(shadowFlowOf('fw1', 'acme', flowMod(1, 3, [inPort(1)])));
+      expect(await store.flushAsync()).toBe(1);
+      const flows = store.shadow.flowsOf('fw1');
+      expect(flows.map((f) => f.priority)).toEqual([3, 2, 1]);
+      expect(flows[1].flowMod.equals(replacing.flowMod)).toBe(true);
+    } finally {
+      store.close();
+    }
+  }, 60_000);
+});
