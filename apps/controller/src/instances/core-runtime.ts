@@ -77,8 +77,10 @@ export class CoreRuntime implements InstanceRuntime {
       await this.driver.createInstance({ vnf: own.vnf, datapathId: spec.datapathId, ports: own.ports, nTables: own.tableCount });
     }
     this.running.set(own.vnf, { datapathId: spec.datapathId, own });
-    await this.core.waitReady(spec.datapathId);
-    await this.core.installOperatorFlows(own, spec.datapathId);
+    if (spec.restore !== true) {
+      await this.core.waitReady(spec.datapathId);
+      await this.core.installOperatorFlows(own, spec.datapathId);
+    }
     const ch = await this.core.openChannel(
       own,
       spec.datapathId,
@@ -89,6 +91,14 @@ export class CoreRuntime implements InstanceRuntime {
         ...(spec.channel.node === undefined ? {} : { node: spec.channel.node }),
       },
     );
+    if (spec.restore === true) {
+      // Usually the NIC is back within moments; if not, the channel is open already and queues until it is.
+      const back = await this.core.waitReady(spec.datapathId).then(
+        () => true,
+        () => false,
+      );
+      if (!back) return { endpoint: ch.endpoint, nicPending: true };
+    }
     return { endpoint: ch.endpoint };
   }
 

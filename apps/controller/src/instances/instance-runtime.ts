@@ -26,11 +26,19 @@ export interface RuntimeInstanceSpec {
   /** vnf, tenant, ports, tableCount, tables, quotas. */
   ownership: Ownership;
   channel: ChannelSpec & ChannelPlacement;
+  /**
+   * A stored instance coming back after a restart: its channel opens at once
+   * and the NIC instance is reconciled from the shadow whenever it reconnects,
+   * however long that takes (its operator flows are in the shadow already).
+   */
+  restore?: boolean;
 }
 
 export interface RuntimeStartResult {
   /** `tcp:HOST:PORT`: the bound listen endpoint, or the connect target. */
   endpoint: string;
+  /** A restored instance whose NIC instance has not reconnected yet (it is reconciled when it does). */
+  nicPending?: true;
 }
 
 /** An entry of the instance's shadow, with the principal that installed it. */

@@ -115,17 +115,19 @@ export class InstancesService implements OnApplicationBootstrap, BeforeApplicati
         continue;
       }
       try {
-        const { endpoint } = await this.runtime.start({
+        const { endpoint, nicPending } = await this.runtime.start({
           datapathId: BigInt(`0x${rec.datapathId}`),
           nic: rec.nic,
           ownership: this.ownershipOf(rec),
           channel: this.channelSpecOf(rec),
+          restore: true,
         });
         if (endpoint !== rec.channel.endpoint) {
           this.log.warn(`${rec.vnf}: endpoint moved from ${rec.channel.endpoint} to ${endpoint}`);
           this.store.putInstance({ ...rec, channel: { ...rec.channel, endpoint, ...(rec.channel.mode === 'listen' ? { port: portOf(endpoint) } : {}) } });
         }
         this.log.log(`${rec.vnf}: restored (datapath ${rec.datapathId}, ${rec.channel.mode} ${endpoint})`);
+        if (nicPending === true) this.log.warn(`${rec.vnf}: its NIC instance has not reconnected yet; it is reconciled from the shadow when it does`);
       } catch (e) {
         this.log.error(`${rec.vnf}: could not be restored: ${(e as Error).message}`);
       }
