@@ -237,6 +237,8 @@ class EmulatorProcess {
       env: { ...process.env, NICVISOR_SMARTNIC_RPC_PORT: '0', NICVISOR_SMARTNIC_PORTS: String(nicPorts) },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
+    // Never left running when the benchmark ends early.
+    process.once('exit', () => child.kill('SIGTERM'));
     return new Promise<EmulatorProcess>((resolve, reject) => {
       let out = '';
       child.once('exit', (code) => reject(new Error(`the emulator exited (${code}) before listening: ${out}`)));

@@ -3,7 +3,8 @@
  * to the database file, writing the batches the store posts, in order, one
  * transaction each. `status` (shared with the store) says how far it got:
  * [0] the last batch handled, [1] the last batch committed, [2] the length
- * of the last error's text, which follows from byte 12. A failed batch is
+ * of the last error's text, which follows from byte 16, [3] 1 once its
+ * connection is closed. A failed batch is
  * kept, with every later one, and tried again when the next message comes,
  * so nothing is lost or reordered while the cause lasts.
  */
@@ -20,11 +21,13 @@ export type ToWriter = { seq: number; batch: Uint8Array; ops: number } | { disca
 export type FromWriter = { seq: number; ops: number; seconds: number } | { failed: number; error: string };
 
 const { path, status } = workerData as WriteThreadData;
-const st = new Int32Array(status, 0, 3);
-const errText = new Uint8Array(status, 12);
+const st = new Int32Array(status, 0, 4);
+const errText = new Uint8Array(status, 16);
 const db = new Database(path);
 db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = 5000');
+// As the store's own connection: the shadow's B-tree pages stay in memory while it grows.
+db.pragma('cache_size = -65536');
 const write = compileBatchWriter(db);
 const backlog: Array<{ seq: number; batch: Buffer; ops: number }> = [];
 
@@ -54,6 +57,8 @@ function drain(): void {
 parentPort!.on('message', (m: ToWriter) => {
   if ('close' in m) {
     db.close();
+    Atomics.store(st, 3, 1);
+    Atomics.notify(st, 3);
     parentPort!.close();
     return;
   }

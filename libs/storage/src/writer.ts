@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { FromWriter, ToWriter, WriteThreadData } from './write-thread.js';
 
-const STATUS_BYTES = 12 + 1024;
+const STATUS_BYTES = 16 + 1024;
 /** How long a blocking flush waits for the thread before it fails. */
 const WAIT_MS = 30_000;
 
@@ -34,8 +34,8 @@ export class WriterThread {
     private readonly onFlush: ((operations: number, seconds: number) => void) | undefined,
   ) {
     const sab = new SharedArrayBuffer(STATUS_BYTES);
-    this.status = new Int32Array(sab, 0, 3);
-    this.errText = new Uint8Array(sab, 12);
+    this.status = new Int32Array(sab, 0, 4);
+    this.errText = new Uint8Array(sab, 16);
     const { url, execArgv } = threadModule();
     this.worker = new Worker(url, { workerData: { path, status: sab } satisfies WriteThreadData, execArgv });
     this.worker.unref();
@@ -80,8 +80,10 @@ export class WriterThread {
     this.worker.postMessage({ discard: true } satisfies ToWriter);
   }
 
+  /** Closes the thread's connection, waiting for it (so the store's own connection closes last and SQLite cleans up after both). */
   close(): void {
     this.worker.postMessage({ close: true } satisfies ToWriter);
+    Atomics.wait(this.status, 3, 0, WAIT_MS);
     this.worker.unref();
     this.fail(new Error('the store is closed'));
   }
