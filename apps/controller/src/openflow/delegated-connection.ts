@@ -32,7 +32,6 @@ import {
   OFPET,
   OFPHFC,
   OFPMP,
-  OFPMPF,
   OFPPR,
   OFPR,
   OFPRR,
@@ -42,7 +41,7 @@ import {
   ourHello,
   RoleMasks,
 } from '@nicvisor/openflow';
-import { errorReply, filterMultipartReply, Handling, mergeAggregateReplies, verifyFromVnf, viewTableCount } from '@nicvisor/tenancy';
+import { errorReply, filterMultipartReplies, Handling, mergeAggregateReplies, verifyFromVnf, viewTableCount } from '@nicvisor/tenancy';
 import type { VnfChannel } from './delegated-channel.js';
 import type { OfSocket } from './of-socket.js';
 import { RelayGroup, Relayed } from './relayed.js';
@@ -359,14 +358,7 @@ export class DelegatedConnection {
     }
     this.ch.nicCall((nic) => nic.multipart(req)).then(
       (parts: MultipartReply[]) => {
-        const view = parts.map((p) => filterMultipartReply(own(), p)).filter((f) => f !== undefined);
-        // Open vSwitch's parser refuses an array reply whose last part is empty: the last non-empty part ends it then.
-        const last = view[view.length - 1];
-        if (view.length > 1 && 'entries' in last!.body && last!.body.entries.length === 0) {
-          view.pop();
-          const end = view[view.length - 1]!;
-          view[view.length - 1] = { ...end, flags: end.flags & ~OFPMPF.REPLY_MORE };
-        }
+        const view = filterMultipartReplies(own(), parts);
         for (const f of view) s.out.push(encodeMessage({ ...f, xid }));
         this.complete(s);
       },

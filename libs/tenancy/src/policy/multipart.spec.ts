@@ -10,7 +10,7 @@ import type {
   PortStats,
   TableFeatures,
 } from '@nicvisor/openflow';
-import { filterMultipartReply, mergeAggregateReplies, verifyMultipartRequest } from './multipart.js';
+import { filterMultipartReplies, filterMultipartReply, mergeAggregateReplies, verifyMultipartRequest } from './multipart.js';
 import { accepted, apply, CUSTOM, CUSTOM_VIRTUAL, denied, goto, output, OWN, ownership, PHYS } from '../../test/fixtures.js';
 
 const request = (body: MultipartRequestBody, flags = 0): MultipartRequest => ({ type: OFPT.MULTIPART_REQUEST, xid: 77, flags, body });
@@ -214,18 +214,6 @@ describe('multipart replies', () => {
     expect(mf?.body).toMatchObject({ maxMeter: 4 });
   });
 
-  it('reply REPLY_MORE: a non-final part filtered to nothing is dropped, its flag kept otherwise', () => {
-    const opOnly = reply({ mpType: OFPMP.FLOW, entries: [flowStats(0)] }, OFPMPF.REPLY_MORE);
-    expect(filterMultipartReply(OWN, opOnly)).toBeUndefined();
-    const mixed = filterMultipartReply(OWN, reply({ mpType: OFPMP.FLOW, entries: [flowStats(0), flowStats(1)] }, OFPMPF.REPLY_MORE));
-    expect(mixed?.flags).toBe(OFPMPF.REPLY_MORE);
-  });
-
-  it('reply REPLY_MORE: the final part is always sent, even when filtered to nothing', () => {
-    const last = filterMultipartReply(OWN, reply({ mpType: OFPMP.FLOW, entries: [flowStats(0)] }, 0));
-    expect(last).toEqual(reply({ mpType: OFPMP.FLOW, entries: [] }, 0));
-  });
-
   it('reply DESC passes unchanged', () => {
     const r = reply({ mpType: OFPMP.DESC, mfrDesc: 'm', hwDesc: 'h', swDesc: 's', serialNum: '1', dpDesc: 'd' });
     expect(filterMultipartReply(OWN, r)).toBe(r);
@@ -237,3 +225,30 @@ describe('multipart replies', () => {
     expect(mergeAggregateReplies(5, [])).toEqual({ ...agg(0n, 0), xid: 5 });
   });
 });
+
+describe('a whole multipart reply (every part from the NIC)', () => {
+  const MORE = OFPMPF.REPLY_MORE;
+  const operatorOnly = (flags: number) => reply({ mpType: OFPMP.FLOW, entries: [flowStats(0)] }, flags);
+  const tenants = (flags: number) => reply({ mpType: OFPMP.FLOW, entries: [flowStats(1), flowStats(2)] }, flags);
+
+  it('a final part filtered to nothing is dropped and the last non-empty part ends the reply', () => {
+    const out = filterMultipartReplies(OWN, [tenants(MORE), tenants(MORE), operatorOnly(0)]);
+    expect(out.map((p) => p.flags)).toEqual([MORE, 0]);
+    expect(out.map((p) => ('entries' in p.body ? p.body.entries.length : -1))).toEqual([2, 2]);
+  });
+
+  it('empty parts in the middle are dropped, the flags stay right', () => {
+    expect(filterMultipartReplies(OWN, [operatorOnly(MORE), tenants(MORE), operatorOnly(MORE), tenants(0)]).map((p) => p.flags)).toEqual([MORE, 0]);
+  });
+
+  it('a reply filtered to nothing is one empty final part', () => {
+    const out = filterMultipartReplies(OWN, [operatorOnly(MORE), operatorOnly(MORE), operatorOnly(0)]);
+    expect(out).toEqual([reply({ mpType: OFPMP.FLOW, entries: [] }, 0)]);
+  });
+
+  it('a reply without entries (DESC) passes through', () => {
+    const desc = reply({ mpType: OFPMP.DESC, mfrDesc: 'm', hwDesc: 'h', swDesc: 's', serialNum: 'n', dpDesc: 'd' });
+    expect(filterMultipartReplies(OWN, [desc])).toEqual([desc]);
+  });
+});
+

@@ -182,17 +182,34 @@ function viewBody(own: Ownership, body: MultipartReplyBody): MultipartReplyBody 
  * One reply part from the NIC as the vNF may see it: entries that are not
  * the tenant's dropped (operator tables, other ports, reserved groups and
  * meters), table ids and goto targets translated to the view, NEXT_TABLES
- * narrowed to owned tables, features clamped to the quotas.
- *
- * REPLY_MORE stays right because every part keeps its flags and the last
- * part (no REPLY_MORE) is always returned, even when filtered to nothing;
- * a non-last part filtered to nothing returns undefined (send nothing).
+ * narrowed to owned tables, features clamped to the quotas. Flags unchanged
+ * (filterMultipartReplies sets REPLY_MORE for the whole reply).
  */
-export function filterMultipartReply(own: Ownership, reply: MultipartReply): MultipartReply | undefined {
+export function filterMultipartReply(own: Ownership, reply: MultipartReply): MultipartReply {
   const body = viewBody(own, reply.body);
-  const more = (reply.flags & OFPMPF.REPLY_MORE) !== 0;
-  if (more && 'entries' in body && body.entries.length === 0) return undefined;
   return body === reply.body ? reply : { ...reply, body };
+}
+
+/**
+ * A whole multipart reply from the NIC (every part, in order) as the vNF may
+ * see it: each part filtered, parts left without entries dropped, the last
+ * part sent without REPLY_MORE. An empty final part is legal OpenFlow, but
+ * Open vSwitch's parser refuses one after non-empty parts of an array reply,
+ * so the reply ends on its last non-empty part; a reply filtered to nothing
+ * is one empty final part.
+ */
+export function filterMultipartReplies(own: Ownership, parts: readonly MultipartReply[]): MultipartReply[] {
+  const view: MultipartReply[] = [];
+  let last: MultipartReply | undefined;
+  for (const part of parts) {
+    last = filterMultipartReply(own, part);
+    if (!('entries' in last.body) || last.body.entries.length > 0) view.push(last);
+  }
+  if (view.length === 0) return last === undefined ? [] : [{ ...last, flags: last.flags & ~OFPMPF.REPLY_MORE }];
+  return view.map((p, i) => {
+    const flags = i === view.length - 1 ? p.flags & ~OFPMPF.REPLY_MORE : p.flags | OFPMPF.REPLY_MORE;
+    return flags === p.flags ? p : { ...p, flags };
+  });
 }
 
 /**
