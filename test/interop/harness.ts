@@ -22,6 +22,21 @@ export function have(cmd: string): boolean {
   }
 }
 
+/**
+ * Stands in for the tests of a real peer that is not installed: a skipped
+ * test saying what is missing, or under CI=true (CI installs every peer) a
+ * failing one, so a CI run can never pass without them.
+ */
+export function peerMissing(what: string, install: string): void {
+  if (process.env.CI === 'true') {
+    it(`needs ${what} in CI`, () => {
+      throw new Error(`CI=true but ${what} is not installed: ${install}`);
+    });
+  } else {
+    it.skip(`SKIPPED — ${what} is not installed (${install}); CI=true makes this fail instead`, () => undefined);
+  }
+}
+
 export interface Spawned {
   child: ChildProcess;
   output: () => string;

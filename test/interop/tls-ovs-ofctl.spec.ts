@@ -12,18 +12,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { call } from '../../apps/controller/src/spec-app.js';
-import { have, ovsOfctl, startController, type Controller } from './harness.js';
+import { type Controller, have, ovsOfctl, peerMissing, startController } from './harness.js';
 
-const CI = process.env.CI === 'true';
 
 if (!have('ovs-ofctl')) {
-  if (CI) {
-    it('needs ovs-ofctl in CI', () => {
-      throw new Error('CI=true but ovs-ofctl is not installed: apt-get install -y openvswitch-common');
-    });
-  } else {
-    it.skip('ovs-ofctl over TLS: SKIPPED — ovs-ofctl (openvswitch-common) is not installed', () => undefined);
-  }
+  peerMissing('ovs-ofctl', 'apt-get install -y openvswitch-common');
 } else {
   describe('ovs-ofctl against an ssl: delegated channel', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'nicvisor-tls-ofctl-'));

@@ -31,23 +31,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  type Controller,
   DEBIAN_PYTHON,
   flowLines,
   have,
   injectFrame,
+  type OfctlMessage,
+  type OsKen,
   osKenManager,
   ovsMonitor,
   ovsOfctlTraced,
+  peerMissing,
   startController,
   startOsKen,
-  type Controller,
-  type OfctlMessage,
-  type OsKen,
   type TracedRun,
 } from './harness.js';
 import { call } from '../../apps/controller/src/spec-app.js';
 
-const CI = process.env.CI === 'true';
 const OFCTL = have('ovs-ofctl');
 const OSKEN = osKenManager();
 
@@ -187,8 +187,7 @@ const sentNames = (r: TracedRun): string[] => r.messages.filter((m) => m.dir ===
 
 describe('ovs-ofctl 3.1 as a vNF through the delegated channel', () => {
   if (!OFCTL) {
-    if (CI) it('needs ovs-ofctl in CI', () => { throw new Error('CI=true but ovs-ofctl is not installed: apt-get install -y openvswitch-common'); });
-    else it.skip('SKIPPED — ovs-ofctl (Debian openvswitch-common) is not installed; CI=true makes this fail instead', () => undefined);
+    peerMissing('ovs-ofctl', 'apt-get install -y openvswitch-common');
     return;
   }
 
@@ -309,9 +308,7 @@ describe('ovs-ofctl 3.1 as a vNF through the delegated channel', () => {
 
 describe('an os-ken reactive learning switch as vB (connect mode)', () => {
   if (OSKEN === undefined) {
-    const why = `python3-os-ken is not installed (${DEBIAN_PYTHON} -c 'import os_ken' fails, or no osken-manager)`;
-    if (CI) it('needs python3-os-ken in CI', () => { throw new Error(`CI=true but ${why}: apt-get install -y python3-os-ken`); });
-    else it.skip(`SKIPPED — ${why}; CI=true makes this fail instead`, () => undefined);
+    peerMissing(`python3-os-ken (${DEBIAN_PYTHON} -c 'import os_ken', osken-manager)`, 'apt-get install -y python3-os-ken');
     return;
   }
 
