@@ -28,7 +28,7 @@ import { loadConfig } from '../../apps/controller/src/config.js';
 import { CertificateAuthority, peerIdentity, type Credentials } from '../../apps/controller/src/pki/ca.js';
 import { testEnv } from '../../apps/controller/src/spec-app.js';
 import { flowMod, output, sleep, VnfClient } from '../../apps/controller/src/openflow/spec-helpers.js';
-import { DEBIAN_PYTHON, freePort, osKenManager, startOsKen, type OsKen } from '../interop/harness.js';
+import { DEBIAN_PYTHON, freePort, osKenManager, peerMissing, startOsKen, type OsKen } from '../interop/harness.js';
 import { call, emulatorFlows, flowKey, portOf, startApp, until } from './helpers.js';
 
 type Creds = Pick<Credentials, 'key' | 'cert' | 'ca'>;
@@ -305,8 +305,8 @@ describe('across a restart, and with NICVISOR_REQUIRE_TLS=1', () => {
 
 describe('an unmodified os-ken app with --ctl-privkey/--ctl-cert/--ca-certs', () => {
   const manager = osKenManager();
-  if (manager === undefined && process.env.CI !== 'true') {
-    it.skip(`python3-os-ken is not installed (${DEBIAN_PYTHON} -c 'import os_ken' fails, or no osken-manager): skipped; CI=true makes this fail instead`, () => undefined);
+  if (manager === undefined) {
+    peerMissing(`python3-os-ken (${DEBIAN_PYTHON} -c 'import os_ken', osken-manager)`, 'apt-get install -y python3-os-ken');
     return;
   }
   let osken: OsKen | undefined;
@@ -315,7 +315,6 @@ describe('an unmodified os-ken app with --ctl-privkey/--ctl-cert/--ca-certs', ()
   });
 
   it('is dialled over mutual TLS and its table-0 flow lands in physical table 1', async () => {
-    if (manager === undefined) throw new Error(`CI=true but python3-os-ken is not installed (${DEBIAN_PYTHON} -c 'import os_ken' fails, or no osken-manager)`);
     const port = await freePort();
     await create({ vnf: 'ids1', tenant: 'globex', ports: [7], channel: { mode: 'connect', target: `ssl:127.0.0.1:${port}` } });
     const c = await credentials('ids1');
