@@ -6,4 +6,6 @@ export default {
   testMatch: ['<rootDir>/test/interop/**/*.spec.ts'],
   testPathIgnorePatterns: ['/node_modules/'],
   testTimeout: 120000,
+  // CI's log lists every interop test by name, so it shows they ran.
+  verbose: true,
 };
