@@ -171,7 +171,7 @@ export interface Ovs extends OvsDaemons {
 }
 
 /**
- * A private Open vSwitch without bridges (the recipe in the shared PLATFORM.md):
+ * A private Open vSwitch without bridges:
  * its own directory, ovsdb-server, and ovs-vswitchd in its own network
  * namespace (the userspace datapath's tap devices must not clash). Stopped
  * by its pid files.

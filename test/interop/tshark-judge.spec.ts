@@ -5,9 +5,9 @@
  * proxy on every link, so what is judged is exactly what nicvisor, the
  * emulated NIC and the codec-built vNF clients wrote. Message types the
  * session does not produce in some direction are added from the codec's
- * encoder. Every message becomes one pcap frame (text2pcap -l 147, DLT 147
- * mapped to Wireshark's openflow dissector, the recipe in the shared
- * PLATFORM.md), so one bad message cannot hide the rest; then: as many
+ * encoder. Every message becomes one pcap frame (text2pcap -l 147, user
+ * DLT 147 mapped to Wireshark's openflow dissector), so one bad message
+ * cannot hide the rest; then: as many
  * frames as messages, each decoded as the OpenFlow 1.3 type we wrote, no
  * malformed frame, no expert warning or error.
  *
