@@ -70,8 +70,8 @@ export interface Smartnic extends Spawned {
 }
 
 /** The standalone emulator (`npm run start:smartnic`) as a process, its microservice on an ephemeral port. */
-export async function startSmartnic(): Promise<Smartnic> {
-  const p = await spawnNode('apps/smartnic/src/main.ts', { NICVISOR_SMARTNIC_RPC_PORT: '0' }, /smartnic: listening on \S+:\d+/, 'smartnic');
+export async function startSmartnic(rpcPort = 0): Promise<Smartnic> {
+  const p = await spawnNode('apps/smartnic/src/main.ts', { NICVISOR_SMARTNIC_RPC_PORT: String(rpcPort) }, /smartnic: listening on \S+:\d+/, 'smartnic');
   const port = /smartnic: listening on \S+:(\d+)/.exec(p.output())![1]!;
   return {
     ...p,

@@ -10,7 +10,7 @@ import { FlowMod, GroupMod, MeterMod, MultipartReply, OFPMP, OFPP, type Multipar
 import { OPERATOR, ownerOfTable, tenantPrincipal, type Ownership, type Principal } from '@nicvisor/tenancy';
 import type { ControllerConfig } from '../config.js';
 import { EmbeddedNicDriver } from '../nic/embedded-driver.js';
-import type { NicDriver } from '../nic/nic-driver.js';
+import type { CreateInstanceRequest, NicDriver } from '../nic/nic-driver.js';
 import { OvsNicDriver } from '../nic/ovs-driver.js';
 import { RemoteNicDriver } from '../nic/remote-driver.js';
 import { OpenflowCore, type OpenflowCoreOptions } from '../openflow/core.js';
@@ -29,6 +29,8 @@ export const COUNTERS_INTERVAL_MS = 2000;
 
 export class CoreRuntime implements InstanceRuntime {
   private readonly running = new Map<string, Running>();
+  /** Pending `allocateLater` attempts (cleared on close). */
+  private readonly retries = new Set<NodeJS.Timeout>();
   private readonly changes = new Subject<ShadowChange>();
 
   constructor(
@@ -72,11 +74,19 @@ export class CoreRuntime implements InstanceRuntime {
     const own = spec.ownership;
     const existing = this.core.channel(own.vnf);
     if (existing !== undefined) return { endpoint: existing.endpoint };
-    const onNic = (await this.driver.listInstances()).some((i) => i.datapathId === spec.datapathId);
-    if (!onNic) {
-      await this.driver.createInstance({ vnf: own.vnf, datapathId: spec.datapathId, ports: own.ports, nTables: own.tableCount });
+    const req: CreateInstanceRequest = { vnf: own.vnf, datapathId: spec.datapathId, ports: own.ports, nTables: own.tableCount };
+    let allocated = true;
+    if (spec.restore === true) {
+      // A NIC whose management endpoint is down at restart must not cost the instance its channel: keep asking it.
+      allocated = await this.allocate(req).then(
+        () => true,
+        () => false,
+      );
+    } else {
+      await this.allocate(req);
     }
     this.running.set(own.vnf, { datapathId: spec.datapathId, own });
+    if (!allocated) this.allocateLater(req);
     if (spec.restore !== true) {
       await this.core.waitReady(spec.datapathId);
       await this.core.installOperatorFlows(own, spec.datapathId);
@@ -91,6 +101,7 @@ export class CoreRuntime implements InstanceRuntime {
         ...(spec.channel.node === undefined ? {} : { node: spec.channel.node }),
       },
     );
+    if (!allocated) return { endpoint: ch.endpoint, nicPending: true };
     if (spec.restore === true) {
       // Usually the NIC is back within moments; if not, the channel is open already and queues until it is.
       const back = await this.core.waitReady(spec.datapathId).then(
@@ -100,6 +111,27 @@ export class CoreRuntime implements InstanceRuntime {
       if (!back) return { endpoint: ch.endpoint, nicPending: true };
     }
     return { endpoint: ch.endpoint };
+  }
+
+  /** Creates the instance on the NIC unless the NIC has it already (a NIC that outlived the controller). */
+  private async allocate(req: CreateInstanceRequest): Promise<void> {
+    const onNic = (await this.driver.listInstances()).some((i) => i.datapathId === req.datapathId);
+    if (!onNic) await this.driver.createInstance(req);
+  }
+
+  /**
+   * Retries `allocate` with backoff (1 s doubling to 30 s) while the vNF's
+   * instance is running here; once the NIC has it, it dials in and is
+   * reconciled from the shadow like any reconnecting instance.
+   */
+  private allocateLater(req: CreateInstanceRequest, delayMs = 1000): void {
+    const timer = setTimeout(() => {
+      this.retries.delete(timer);
+      if (this.running.get(req.vnf)?.datapathId !== req.datapathId) return;
+      this.allocate(req).catch(() => this.allocateLater(req, Math.min(delayMs * 2, 30_000)));
+    }, delayMs);
+    timer.unref();
+    this.retries.add(timer);
   }
 
   async update(previous: Ownership, next: Ownership): Promise<void> {
@@ -270,6 +302,8 @@ export class CoreRuntime implements InstanceRuntime {
   }
 
   async close(): Promise<void> {
+    for (const t of this.retries) clearTimeout(t);
+    this.retries.clear();
     this.changes.complete();
     await this.core.stop();
     await this.driver.close();
