@@ -8,6 +8,9 @@ import { OFPFC, OFPG, OFPIT, OFPMP, OFPP, OFPTT, type FlowStats } from '@nicviso
 import { createOwnership } from '@nicvisor/tenancy';
 import { EmbeddedNicDriver } from '../nic/embedded-driver.js';
 import { OpenflowCore } from './core.js';
+import type { NicSession } from './nic-session.js';
+import { resync } from './resync.js';
+import type { Shadow } from './shadow.js';
 import { flowMod, output, sleep, VnfClient } from './spec-helpers.js';
 
 const DPID = 0xc0ffeen;
@@ -62,5 +65,23 @@ describe('resync after a reconnection', () => {
     const key = (f: Pick<FlowStats, 'tableId' | 'priority' | 'match' | 'instructions' | 'cookie'>) => JSON.stringify([f.tableId, f.priority, f.match, f.instructions, f.cookie.toString()]);
     expect(nicFlows(driver).map(key).sort()).toEqual(before.map(key).sort());
     expect(core.shadow.flows(DPID).map(key).sort()).toEqual(before.map(key).sort());
+  });
+});
+
+describe('resync when the NIC goes away in the middle', () => {
+  it('rejects once, and leaves no rejection unhandled (which would end the process)', async () => {
+    const gone = (): Promise<never> => Promise.reject(new Error('NIC connection closed'));
+    const session = { datapathId: DPID, barrier: gone, flowStats: gone, multipart: gone } as unknown as NicSession;
+    const shadow = { hydrate: () => undefined } as unknown as Shadow;
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      await expect(resync(session, shadow)).rejects.toThrow('NIC connection closed');
+      await sleep(20);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
   });
 });

@@ -56,8 +56,8 @@ export async function resync(session: NicSession, shadow: Shadow): Promise<Resyn
   const metersP = session
     .multipart({ type: OFPT.MULTIPART_REQUEST, xid: 0, flags: 0, body: { mpType: OFPMP.METER_CONFIG, meterId: OFPM.ALL } })
     .catch(() => []);
-  await barrier;
-  const [nicFlows, groupParts, meterParts] = await Promise.all([flowsP, groupsP, metersP]);
+  // One await for all four: if the NIC goes away mid-way, every rejection is handled (none left to crash the process).
+  const [, nicFlows, groupParts, meterParts] = await Promise.all([barrier, flowsP, groupsP, metersP]);
   const r: ResyncResult = { flowsAdded: 0, flowsRemoved: 0, groupsAdded: 0, groupsRemoved: 0, metersAdded: 0, metersRemoved: 0 };
 
   const nicGroups: GroupDesc[] = [];
