@@ -133,7 +133,8 @@ export function openStore(config: ControllerConfig, metrics?: ControllerMetrics)
 function createRuntime(config: ControllerConfig, store: ControllerStore, metrics: ControllerMetrics, ca: CertificateAuthority): Promise<CoreRuntime> {
   const log = new Logger('OpenFlow');
   return CoreRuntime.create(config, {
-    log: (line) => log.log(line),
+    // Its lines are events an operator should see (a NIC gone, a resync that changed the NIC, an internal error), never per message.
+    log: (line) => log.warn(line),
     tls: ca.channelTls(),
     ...(store instanceof SqliteControllerStore ? { shadowSink: new StoreShadowSink(store.store, (line) => log.warn(line)) } : {}),
     audit: (e) => {
