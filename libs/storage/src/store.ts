@@ -302,11 +302,13 @@ export class Store {
 
   /**
    * Writes every queued operation in one transaction; returns how many.
-   * With the writer thread: hands them over and waits until everything
-   * handed over so far is committed.
+   * With the writer thread: when it has batches in flight, hands the queue
+   * over too and waits until everything handed over so far is committed;
+   * otherwise writes it on this connection.
    */
   flush(): number {
-    if (this.writer !== undefined) {
+    // With nothing in flight on the thread, writing here keeps the order and never waits for the thread (e.g. while it starts).
+    if (this.writer !== undefined && !this.writer.idle) {
       const n = this.handOver();
       this.writer.waitCommitted();
       return n;

@@ -28,6 +28,28 @@ function committed(table: string): number {
 }
 
 describe('the writer thread', () => {
+  it('a blocking flush with nothing in flight on the thread writes on the store connection (it never waits for the thread, e.g. while it starts)', async () => {
+    const flushed: number[] = [];
+    const store = Store.open(file, { writerThread: true, onFlush: (ops) => flushed.push(ops) });
+    try {
+      store.instances.create(newInstance('fw1', 'acme', [1]));
+      store.shadow.upsertFlow(shadowFlowOf('fw1', 'acme', flowMod(1, 5, [inPort(1)], 1, 1n)));
+      expect(store.flush()).toBe(1);
+      // Reported before flush returned: written here, not handed to the thread (which reports by message, later).
+      expect(flushed).toEqual([1]);
+      expect(committed('shadow_flows')).toBe(1);
+      // With a batch in flight, a blocking flush goes through the thread, after it, in order.
+      store.shadow.upsertFlow(shadowFlowOf('fw1', 'acme', flowMod(1, 6, [inPort(1)], 1, 1n)));
+      const inFlight = store.flushAsync();
+      store.shadow.upsertFlow(shadowFlowOf('fw1', 'acme', flowMod(1, 7, [inPort(1)], 1, 1n)));
+      expect(store.flush()).toBe(1);
+      expect(committed('shadow_flows')).toBe(3);
+      await inFlight;
+    } finally {
+      store.close();
+    }
+  });
+
   it('flushAsync resolves once the queue is committed; reads and immediate writes see every earlier write', async () => {
     const store = Store.open(file, { writerThread: true });
     try {

@@ -55,6 +55,11 @@ export class WriterThread {
     }
   }
 
+  /** Every batch posted so far is committed (none in flight, none failed). */
+  get idle(): boolean {
+    return Atomics.load(this.status, 1) >= this.sent;
+  }
+
   /** Resolves once every batch posted so far is committed. */
   committed(): Promise<void> {
     const seq = this.sent;
