@@ -236,19 +236,7 @@ export class FlowEntry {
 
   /** The flow as a plain decoded object (inspection, events). */
   view(): ShadowFlow {
-    const fm = this.decode();
-    return {
-      key: this.key,
-      owner: this.owner,
-      tableId: fm.tableId,
-      priority: fm.priority,
-      cookie: fm.cookie,
-      idleTimeout: fm.idleTimeout,
-      hardTimeout: fm.hardTimeout,
-      flags: fm.flags,
-      match: fm.match,
-      instructions: fm.instructions,
-    };
+    return { ...shadowFlowOf(this.decode(), this.owner), key: this.key };
   }
 }
 
