@@ -4,6 +4,8 @@
  * barrier), into a WAL database file in a temporary directory (and, for
  * comparison, ':memory:'). Records are built beforehand with the project's
  * codec so the figures are the store's; building them is timed on its own.
+ * Flows are rows with ids the instance's FlowRowIds hands out, as the
+ * controller's shadow gets them: new flows are appends, whatever their match.
  *
  * Each figure is the median of BENCH_ROUNDS rounds (default 3), each on a
  * fresh database. Prints `name: value unit` lines.
@@ -18,45 +20,37 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FlowMod, OFP_NO_BUFFER, OFPAT, OFPFC, OFPG, OFPIT, OFPP, OFPT } from '../libs/openflow/src/index.js';
-import { DB_FILE, shadowFlowOf, ShadowFlow, Store } from '../libs/storage/src/index.js';
+import { DB_FILE, shadowFlowOf, Store } from '../libs/storage/src/index.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const N = Number(process.env.BENCH_FLOWS ?? 200_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 1000);
 const CPU_CLOCK = process.env.BENCH_CLOCK === 'cpu';
 
-/**
- * The i-th flow of a pattern. 'sequential': one table, one priority, the
- * match's IPv4 destination counting up (a vNF bulk-installing host routes),
- * so each batch lands on a few neighbouring B-tree pages. 'spread': 4 tables
- * x 7 priorities x 16 in_ports, so each batch of 1000 touches ~450 places.
- */
-function flowModFor(i: number, pattern: Pattern): FlowMod {
-  const spread = pattern === 'spread';
+/** The i-th flow: 4 tables x 7 priorities x 16 in_ports x IPv4 destinations. */
+function flowModFor(i: number): FlowMod {
   return {
     type: OFPT.FLOW_MOD,
     xid: i,
     cookie: BigInt(i),
     cookieMask: 0n,
-    tableId: spread ? 1 + (i % 4) : 1,
+    tableId: 1 + (i % 4),
     command: OFPFC.ADD,
     idleTimeout: 0,
     hardTimeout: 0,
-    priority: spread ? 100 + (i % 7) : 100,
+    priority: 100 + (i % 7),
     bufferId: OFP_NO_BUFFER,
     outPort: OFPP.ANY,
     outGroup: OFPG.ANY,
     flags: 0,
     match: [
-      { field: 'in_port', value: spread ? 1 + (i % 16) : 1 },
+      { field: 'in_port', value: 1 + (i % 16) },
       { field: 'eth_type', value: 0x0800 },
       { field: 'ipv4_dst', value: `10.${(i >>> 16) & 255}.${(i >>> 8) & 255}.${i & 255}` },
     ],
     instructions: [{ type: OFPIT.APPLY_ACTIONS, actions: [{ type: OFPAT.OUTPUT, port: 2, maxLen: 0 }] }],
   };
 }
-
-type Pattern = 'sequential' | 'spread';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -84,20 +78,34 @@ function print(name: string, value: number, unit: string): void {
 }
 
 /** Runs every measurement on a fresh store at `path`; returns ops/s per measurement. */
-function round(path: string, flows: ShadowFlow[]): Record<string, number> {
+function round(path: string, mods: FlowMod[]): Record<string, number> {
   const store = Store.open(path, { maxPending: Number.MAX_SAFE_INTEGER });
+  store.instances.create({
+    vnf: 'fw1',
+    tenant: 'acme',
+    nic: 'embedded',
+    datapathId: '0000000000000001',
+    ports: [1, 2],
+    tables: { operator: [0], tenant: [1, 2, 3, 4], virtual: true },
+    quotas: {},
+    channel: { mode: 'listen' },
+    request: {},
+  });
+  const ids = store.shadow.flowRowIds('fw1')!;
+  const flows = mods.map((m) => shadowFlowOf('fw1', ids.take(), 'acme', m));
   const out: Record<string, number> = {};
-  const upsertAll = () => {
+  const putAll = () => {
     for (let i = 0; i < flows.length; i++) {
-      store.shadow.upsertFlow(flows[i]);
+      const f = flows[i];
+      store.shadow.putFlow(f.id, f.owner, f.flowMod);
       if ((i + 1) % BATCH === 0) store.flush();
     }
     store.flush();
   };
-  out.insert = flows.length / seconds(upsertAll);
-  out.replace = flows.length / seconds(upsertAll);
+  out.insert = flows.length / seconds(putAll);
+  out.replace = flows.length / seconds(putAll);
   out.enqueue = flows.length / seconds(() => {
-    for (let i = 0; i < flows.length; i++) store.shadow.upsertFlow(flows[i]);
+    for (let i = 0; i < flows.length; i++) store.shadow.putFlow(flows[i].id, flows[i].owner, flows[i].flowMod);
   });
   store.discardPending();
   let read = 0;
@@ -107,8 +115,7 @@ function round(path: string, flows: ShadowFlow[]): Record<string, number> {
   if (read !== flows.length) throw new Error(`read ${read} flows, wrote ${flows.length}`);
   out.remove = flows.length / seconds(() => {
     for (let i = 0; i < flows.length; i++) {
-      const f = flows[i];
-      store.shadow.removeFlow(f.vnf, f.tableId, f.priority, f.match);
+      store.shadow.removeFlow(flows[i].id);
       if ((i + 1) % BATCH === 0) store.flush();
     }
     store.flush();
@@ -126,30 +133,17 @@ function round(path: string, flows: ShadowFlow[]): Record<string, number> {
 }
 
 function main(): void {
-  const flowsOf: Record<Pattern, ShadowFlow[]> = { sequential: [], spread: [] };
-  let build = 0;
-  for (const pattern of ['sequential', 'spread'] as const) {
-    const mods = Array.from({ length: N }, (_, i) => flowModFor(i, pattern));
-    let flows: ShadowFlow[] = [];
-    const rate = median(
-      Array.from({ length: 3 }, () => N / seconds(() => (flows = mods.map((m) => shadowFlowOf('fw1', 'acme', m))))),
-    );
-    if (pattern === 'spread') build = rate;
-    if (new Set(flows.map((f) => `${f.tableId}/${f.priority}/${f.match.toString('hex')}`)).size !== N) throw new Error('keys not distinct');
-    flowsOf[pattern] = flows;
-  }
-
+  const mods = Array.from({ length: N }, (_, i) => flowModFor(i));
+  const build = median(Array.from({ length: 3 }, () => N / seconds(() => mods.forEach((m, i) => shadowFlowOf('fw1', i + 1, 'acme', m)))));
   const results: Record<string, number[]> = {};
   const dir = mkdtempSync(join(tmpdir(), 'nicvisor-bench-'));
   try {
     for (let r = 0; r < ROUNDS; r++) {
-      const runs = [
-        ['file.sequential', join(dir, `${r}-seq-${DB_FILE}`), flowsOf.sequential],
-        ['file.spread', join(dir, `${r}-spread-${DB_FILE}`), flowsOf.spread],
-        ['memory.spread', ':memory:', flowsOf.spread],
-      ] as const;
-      for (const [name, path, flows] of runs) {
-        for (const [k, v] of Object.entries(round(path, flows))) (results[`${name}.${k}`] ??= []).push(v);
+      for (const [name, path] of [
+        ['file', join(dir, `${r}-${DB_FILE}`)],
+        ['memory', ':memory:'],
+      ] as const) {
+        for (const [k, v] of Object.entries(round(path, mods))) (results[`${name}.${k}`] ??= []).push(v);
       }
     }
   } finally {
@@ -160,17 +154,16 @@ function main(): void {
     `# ${N} flows per round, batches of ${BATCH}, median of ${ROUNDS} rounds, ${CPU_CLOCK ? 'CPU' : 'wall'} clock, ` +
       `WAL file in ${tmpdir()}, load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores`,
   );
-  for (const run of ['file.sequential', 'file.spread', 'memory.spread']) {
-    const [where, pattern] = run.split('.');
-    const tag = `${pattern} keys, ${where === 'file' ? 'WAL file' : 'memory'}`;
-    print(`shadow upsert, new flows (${tag})`, m(`${run}.insert`), 'ops/s');
-    print(`shadow upsert, replacing existing (${tag})`, m(`${run}.replace`), 'ops/s');
-    print(`shadow remove (${tag})`, m(`${run}.remove`), 'ops/s');
-    print(`shadow read, flowsOf (${tag})`, m(`${run}.read`), 'flows/s');
+  for (const where of ['file', 'memory']) {
+    const tag = where === 'file' ? 'WAL file' : 'memory';
+    print(`shadow put, new flows (${tag})`, m(`${where}.insert`), 'ops/s');
+    print(`shadow put, replacing existing (${tag})`, m(`${where}.replace`), 'ops/s');
+    print(`shadow remove (${tag})`, m(`${where}.remove`), 'ops/s');
+    print(`shadow read, flowsOf (${tag})`, m(`${where}.read`), 'flows/s');
   }
-  print('audit append (WAL file)', m('file.sequential.audit'), 'ops/s');
-  print('audit append (memory)', m('memory.spread.audit'), 'ops/s');
-  print('shadow upsert, enqueue only (no flush)', m('file.spread.enqueue'), 'ops/s');
+  print('audit append (WAL file)', m('file.audit'), 'ops/s');
+  print('audit append (memory)', m('memory.audit'), 'ops/s');
+  print('shadow put, enqueue only (no flush)', m('file.enqueue'), 'ops/s');
   print('shadowFlowOf (canonical match + encode ADD)', build, 'ops/s');
 }
 

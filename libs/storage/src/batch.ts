@@ -6,45 +6,53 @@
  * (write-thread.ts).
  */
 import type Database from 'better-sqlite3';
+import { FLOW_ROWS_PER_INSTANCE } from './migrations.js';
 
-export const OP_FLOW_UPSERT = 1; // vnf, table, priority, match, owner, cookie (signed bigint, or null: the flow-mod's own), flowMod
-export const OP_FLOW_REMOVE = 2; // vnf, table, priority, match
+export const OP_FLOW_PUT = 1; // id, operator (1 or 0), flowMod
+export const OP_FLOW_DELETE = 2; // id
 export const OP_GROUP_UPSERT = 3; // vnf, groupId, owner, groupMod
 export const OP_GROUP_REMOVE = 4; // vnf, groupId
 export const OP_METER_UPSERT = 5; // vnf, meterId, owner, meterMod
 export const OP_METER_REMOVE = 6; // vnf, meterId
-export const OP_CLEAR = 7; // vnf
+export const OP_CLEAR = 7; // vnf, first flow row id of the instance (or null: no instance record)
 export const OP_AUDIT = 8; // time, actor, tenant, vnf, action, detail, result, errorType, errorCode
-/** Flow upserts written per multi-row statement in a run of them (fewer calls into SQLite). */
-const FLOW_ROWS = 16;
-/** Offset of the cookie in an encoded OFPT_FLOW_MOD. */
-const FM_COOKIE = 8;
+/** Flow puts (or deletes) written per multi-row statement in a run of them: fewer calls into SQLite. */
+const RUN = 32;
 
 /** Writes a batch in one transaction (rolled back, and rethrown, on failure). */
 export function compileBatchWriter(db: Database.Database): (q: unknown[]) => void {
   const stmt = (sql: string) => db.prepare(sql);
-  const flowUpsert = stmt('INSERT OR REPLACE INTO shadow_flows (vnf, table_id, priority, match, owner, cookie, flow_mod) VALUES (?, ?, ?, ?, ?, ?, ?)');
-  // Runs of flow upserts (a burst of flow-mods) go FLOW_ROWS rows per statement: the rows are applied in order, as one by one.
-  const flowUpsertN = stmt(
-    `INSERT OR REPLACE INTO shadow_flows (vnf, table_id, priority, match, owner, cookie, flow_mod) VALUES ${Array<string>(FLOW_ROWS).fill('(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-  );
-  const cookieOf = (q: unknown[], k: number): unknown => q[k + 6] ?? (q[k + 7] as Buffer).readBigInt64BE(FM_COOKIE);
-  const rowsArgs: unknown[] = new Array<unknown>(FLOW_ROWS * 7);
-  const flowRun = (q: unknown[], i: number): boolean => {
-    if (i + 8 * FLOW_ROWS > q.length) return false;
-    for (let k = i + 8; k < i + 8 * FLOW_ROWS; k += 8) if (q[k] !== OP_FLOW_UPSERT) return false;
-    for (let r = 0, k = i, a = 0; r < FLOW_ROWS; r++, k += 8) {
-      for (let f = 1; f <= 7; f++) rowsArgs[a++] = f === 6 ? cookieOf(q, k) : q[k + f];
+  const flowPut = stmt('INSERT OR REPLACE INTO shadow_flow_rows (id, operator, flow_mod) VALUES (?, ?, ?)');
+  // Runs of puts (a burst of flow-mods) go RUN rows per statement: the rows are applied in order, as one by one.
+  const flowPutRun = stmt(`INSERT OR REPLACE INTO shadow_flow_rows (id, operator, flow_mod) VALUES ${Array<string>(RUN).fill('(?, ?, ?)').join(', ')}`);
+  const flowDelete = stmt('DELETE FROM shadow_flow_rows WHERE id = ?');
+  const flowDeleteRun = stmt(`DELETE FROM shadow_flow_rows WHERE id IN (${Array<string>(RUN).fill('?').join(', ')})`);
+  const putArgs: unknown[] = new Array<unknown>(RUN * 3);
+  const deleteArgs: unknown[] = new Array<unknown>(RUN);
+  /** A run of RUN puts from q[i] written at once; false if there is no such run. */
+  const putRun = (q: unknown[], i: number): boolean => {
+    if (i + 4 * RUN > q.length) return false;
+    for (let k = i + 4; k < i + 4 * RUN; k += 4) if (q[k] !== OP_FLOW_PUT) return false;
+    for (let r = 0, k = i, a = 0; r < RUN; r++, k += 4) {
+      putArgs[a++] = q[k + 1];
+      putArgs[a++] = q[k + 2];
+      putArgs[a++] = q[k + 3];
     }
-    flowUpsertN.run(rowsArgs);
+    flowPutRun.run(putArgs);
     return true;
   };
-  const flowRemove = stmt('DELETE FROM shadow_flows WHERE vnf = ? AND table_id = ? AND priority = ? AND match = ?');
+  const deleteRun = (q: unknown[], i: number): boolean => {
+    if (i + 2 * RUN > q.length) return false;
+    for (let k = i + 2; k < i + 2 * RUN; k += 2) if (q[k] !== OP_FLOW_DELETE) return false;
+    for (let r = 0, k = i; r < RUN; r++, k += 2) deleteArgs[r] = q[k + 1];
+    flowDeleteRun.run(deleteArgs);
+    return true;
+  };
   const groupUpsert = stmt('INSERT OR REPLACE INTO shadow_groups (vnf, group_id, owner, group_mod) VALUES (?, ?, ?, ?)');
   const groupRemove = stmt('DELETE FROM shadow_groups WHERE vnf = ? AND group_id = ?');
   const meterUpsert = stmt('INSERT OR REPLACE INTO shadow_meters (vnf, meter_id, owner, meter_mod) VALUES (?, ?, ?, ?)');
   const meterRemove = stmt('DELETE FROM shadow_meters WHERE vnf = ? AND meter_id = ?');
-  const clearFlows = stmt('DELETE FROM shadow_flows WHERE vnf = ?');
+  const clearFlows = stmt(`DELETE FROM shadow_flow_rows WHERE id BETWEEN @first AND @first + ${FLOW_ROWS_PER_INSTANCE - 1}`);
   const clearGroups = stmt('DELETE FROM shadow_groups WHERE vnf = ?');
   const clearMeters = stmt('DELETE FROM shadow_meters WHERE vnf = ?');
   const audit = stmt(
@@ -56,17 +64,21 @@ export function compileBatchWriter(db: Database.Database): (q: unknown[]) => voi
     const n = q.length;
     while (i < n) {
       switch (q[i]) {
-        case OP_FLOW_UPSERT:
-          if (flowRun(q, i)) {
-            i += 8 * FLOW_ROWS;
+        case OP_FLOW_PUT:
+          if (putRun(q, i)) {
+            i += 4 * RUN;
             break;
           }
-          flowUpsert.run(q[i + 1], q[i + 2], q[i + 3], q[i + 4], q[i + 5], cookieOf(q, i), q[i + 7]);
-          i += 8;
+          flowPut.run(q[i + 1], q[i + 2], q[i + 3]);
+          i += 4;
           break;
-        case OP_FLOW_REMOVE:
-          flowRemove.run(q[i + 1], q[i + 2], q[i + 3], q[i + 4]);
-          i += 5;
+        case OP_FLOW_DELETE:
+          if (deleteRun(q, i)) {
+            i += 2 * RUN;
+            break;
+          }
+          flowDelete.run(q[i + 1]);
+          i += 2;
           break;
         case OP_GROUP_UPSERT:
           groupUpsert.run(q[i + 1], q[i + 2], q[i + 3], q[i + 4]);
@@ -85,10 +97,10 @@ export function compileBatchWriter(db: Database.Database): (q: unknown[]) => voi
           i += 3;
           break;
         case OP_CLEAR:
-          clearFlows.run(q[i + 1]);
+          if (q[i + 2] !== null) clearFlows.run({ first: q[i + 2] });
           clearGroups.run(q[i + 1]);
           clearMeters.run(q[i + 1]);
-          i += 2;
+          i += 3;
           break;
         case OP_AUDIT: {
           const vnf = q[i + 4];

@@ -135,12 +135,12 @@ export function canonicalMatch(match: Match): Buffer {
 }
 
 /**
- * The shadow record of a flow-mod that was installed: keyed by its table,
+ * The shadow record (row `id`) of a flow-mod that was installed: its table,
  * priority and canonical match; `flowMod` is the same flow re-encoded as an
  * OFPFC_ADD with xid 0, no buffer and no out_port / out_group filter, ready
  * to be reinstalled. `fm.tableId` must already be the physical table.
  */
-export function shadowFlowOf(vnf: string, owner: Principal, fm: FlowMod): ShadowFlow {
+export function shadowFlowOf(vnf: string, id: number, owner: Principal, fm: FlowMod): ShadowFlow {
   const add: FlowMod = {
     ...fm,
     xid: 0,
@@ -152,6 +152,7 @@ export function shadowFlowOf(vnf: string, owner: Principal, fm: FlowMod): Shadow
   };
   return {
     vnf,
+    id,
     tableId: fm.tableId,
     priority: fm.priority,
     match: canonicalMatch(fm.match),

@@ -8,4 +8,5 @@ export * from './types.js';
 export * from './json.js';
 export * from './migrations.js';
 export * from './flow-key.js';
+export * from './flow-row-ids.js';
 export * from './store.js';

@@ -169,7 +169,7 @@ describe('instances', () => {
     store.instances.create(newInstance('fw1', 'acme', [1, 2]));
     store.shadow.upsertGroup({ vnf: 'fw1', groupId: 1, owner: 'acme', groupMod: Buffer.from('g') });
     store.shadow.upsertMeter({ vnf: 'fw1', meterId: 1, owner: 'acme', meterMod: Buffer.from('m') });
-    store.shadow.upsertFlow({ vnf: 'fw1', tableId: 1, priority: 1, match: Buffer.alloc(0), owner: 'acme', cookie: 0n, flowMod: Buffer.from('f') });
+    store.shadow.putFlow(store.shadow.flowRowIds('fw1')!.take(), 'acme', Buffer.from('f'));
     store.audit.append({ actor: 'orchestrator', vnf: 'fw1', action: 'instance.create', result: 'ok' });
     expect(store.instances.delete('fw1')).toBe(true);
     expect(store.instances.delete('fw1')).toBe(false);

@@ -15,6 +15,11 @@ export interface Migration {
   up(db: Database): void;
 }
 
+/** Flow row ids an instance has: its rows are number × this + 1 … number × this + this - 1. */
+export const FLOW_ROWS_PER_INSTANCE = 2 ** 32;
+/** The counter instance numbers come from. */
+export const INSTANCE_NUMBER_COUNTER = 'instance-number';
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -126,6 +131,36 @@ export const MIGRATIONS: readonly Migration[] = [
       if (max > 0n && max <= BigInt(Number.MAX_SAFE_INTEGER)) {
         db.prepare('INSERT INTO counters (name, value) VALUES (?, ?)').run('datapath-id', Number(max));
       }
+    },
+  },
+  {
+    version: 4,
+    description: 'shadow flows as rows with an id the controller assigns (instance number × 2^32 + entry number)',
+    up(db) {
+      // A composite (vnf, table, priority, match) key made each flow write a B-tree search on text and
+      // blob keys; an integer id the in-memory shadow hands out makes it an append or a lookup by id.
+      db.exec(`
+        ALTER TABLE instances ADD COLUMN number INTEGER;  -- the shadow's name for the instance, never reused
+        CREATE UNIQUE INDEX instances_number ON instances(number);
+        CREATE TABLE shadow_flow_rows (
+          id        INTEGER PRIMARY KEY,  -- instance number × 2^32 + entry number (1 … 2^32 - 1)
+          operator  INTEGER NOT NULL CHECK (operator IN (0, 1)),  -- 1: the operator's entry, 0: the tenant's
+          flow_mod  BLOB NOT NULL         -- encoded OFPT_FLOW_MOD (ADD)
+        );
+      `);
+      const vnfs = db.prepare('SELECT vnf FROM instances ORDER BY created_at, vnf').pluck().all() as string[];
+      const setNumber = db.prepare('UPDATE instances SET number = ? WHERE vnf = ?');
+      const rowsOf = db.prepare('SELECT owner, flow_mod FROM shadow_flows WHERE vnf = ? ORDER BY table_id, priority DESC, match').raw();
+      const insert = db.prepare('INSERT INTO shadow_flow_rows (id, operator, flow_mod) VALUES (?, ?, ?)');
+      vnfs.forEach((vnf, i) => {
+        const number = i + 1;
+        setNumber.run(number, vnf);
+        let entry = 0;
+        for (const [owner, flowMod] of rowsOf.all(vnf) as Array<[string, Buffer]>) insert.run(number * FLOW_ROWS_PER_INSTANCE + ++entry, owner === 'operator' ? 1 : 0, flowMod);
+      });
+      if (vnfs.length > 0) db.prepare('INSERT INTO counters (name, value) VALUES (?, ?)').run(INSTANCE_NUMBER_COUNTER, vnfs.length);
+      // Rows of a vNF without an instance record were unreachable already.
+      db.exec('DROP TABLE shadow_flows');
     },
   },
 ];

@@ -6,8 +6,9 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { shadowFlowOf, shadowGroupOf, shadowMeterOf } from './flow-key.js';
 import { flowMod, newInstance } from './spec-helpers.js';
-import { DB_FILE, resolveDataDir, Store } from './store.js';
-import { OPERATOR } from './types.js';
+import { FlowRowIds } from './flow-row-ids.js';
+import { DB_FILE, resolveDataDir, Store, StoreOptions } from './store.js';
+import { OPERATOR, ShadowFlow } from './types.js';
 import { OFPGC, OFPGT, OFPMBT, OFPMC, OFPMF, OFPP, OFPG, OFPT } from '@nicvisor/openflow';
 
 const inPort = (p: number) => ({ field: 'in_port' as const, value: p });
@@ -22,26 +23,34 @@ describe('batching', () => {
   let store: Store;
   afterEach(() => store.close());
 
-  const flow = (prio: number) => shadowFlowOf('fw1', 'acme', flowMod(1, prio, [inPort(1)]));
+  let ids: FlowRowIds;
+  /** Opens the store with instance fw1 in it. */
+  const open = (path: string, options: StoreOptions = {}): void => {
+    store = Store.open(path, options);
+    store.instances.create(newInstance('fw1', 'acme', [1]));
+    ids = store.shadow.flowRowIds('fw1')!;
+  };
+  const flow = (prio: number) => shadowFlowOf('fw1', ids.take(), 'acme', flowMod(1, prio, [inPort(1)]));
+  const put = (f: ShadowFlow) => store.shadow.putFlow(f.id, f.owner, f.flowMod);
   const rawCount = (table: string) => store.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
 
   it('queues shadow and audit writes until flush, which writes them in one transaction', () => {
-    store = Store.open(':memory:');
-    for (let p = 0; p < 5; p++) store.shadow.upsertFlow(flow(p));
+    open(':memory:');
+    for (let p = 0; p < 5; p++) put(flow(p));
     store.audit.append({ actor: 'acme', vnf: 'fw1', action: 'flow-mod.add', result: 'ok' });
     expect(store.pending).toBe(6);
-    expect(rawCount('shadow_flows')).toBe(0);
+    expect(rawCount('shadow_flow_rows')).toBe(0);
     expect(rawCount('audit')).toBe(0);
     expect(store.flush()).toBe(6);
     expect(store.pending).toBe(0);
-    expect(rawCount('shadow_flows')).toBe(5);
+    expect(rawCount('shadow_flow_rows')).toBe(5);
     expect(rawCount('audit')).toBe(1);
     expect(store.flush()).toBe(0);
   });
 
   it('reads see queued writes (they flush first)', () => {
-    store = Store.open(':memory:');
-    store.shadow.upsertFlow(flow(1));
+    open(':memory:');
+    put(flow(1));
     expect(store.shadow.flowsOf('fw1')).toHaveLength(1);
     store.audit.append({ actor: 'a', action: 'b', result: 'ok' });
     expect(store.audit.query()).toHaveLength(1);
@@ -51,71 +60,70 @@ describe('batching', () => {
   });
 
   it('applies queued operations in order within a batch', () => {
-    store = Store.open(':memory:');
+    open(':memory:');
     const a = flow(1);
     const b = flow(2);
-    store.shadow.upsertFlow(a);
-    store.shadow.removeFlow('fw1', 1, 1, a.match); // upsert then remove: gone
-    store.shadow.removeFlow('fw1', 1, 2, b.match);
-    store.shadow.upsertFlow(b); // remove then upsert: there
+    put(a);
+    store.shadow.removeFlow(a.id); // put then remove: gone
+    store.shadow.removeFlow(b.id);
+    put(b); // remove then put: there
     store.shadow.upsertMeter({ vnf: 'fw1', meterId: 1, owner: 'acme', meterMod: Buffer.from('m') });
     store.shadow.clearInstance('fw1');
     store.shadow.upsertGroup({ vnf: 'fw1', groupId: 1, owner: 'acme', groupMod: Buffer.from('g') }); // after the clear
     store.flush();
     expect(store.shadow.flowsOf('fw1')).toEqual([]);
     expect(store.shadow.countsOf('fw1')).toMatchObject({ flows: 0, groups: 1, meters: 0 });
-    store.shadow.upsertFlow(a);
-    store.shadow.upsertFlow(b);
-    store.shadow.removeFlow('fw1', 1, 1, a.match);
+    put(a);
+    put(b);
+    store.shadow.removeFlow(a.id);
     expect(store.shadow.flowsOf('fw1')).toEqual([b]);
   });
 
   it('immediate writes flush the queue first, so deleting an instance leaves no orphans', () => {
-    store = Store.open(':memory:');
-    store.instances.create(newInstance('fw1', 'acme', [1]));
-    store.shadow.upsertFlow(flow(1));
+    open(':memory:');
+    put(flow(1));
     store.audit.append({ actor: 'acme', vnf: 'fw1', action: 'flow-mod.add', result: 'ok' });
     store.instances.delete('fw1');
     expect(store.pending).toBe(0);
-    expect(rawCount('shadow_flows')).toBe(0);
+    expect(rawCount('shadow_flow_rows')).toBe(0);
     // The audit entry was written while the instance existed: its tenant was filled in.
     expect(store.audit.query()[0].tenant).toBe('acme');
   });
 
   it('flushes by itself at maxPending operations', () => {
-    store = Store.open(':memory:', { maxPending: 3 });
-    store.shadow.upsertFlow(flow(1));
-    store.shadow.upsertFlow(flow(2));
-    expect(rawCount('shadow_flows')).toBe(0);
-    store.shadow.upsertFlow(flow(3));
+    open(':memory:', { maxPending: 3 });
+    put(flow(1));
+    put(flow(2));
+    expect(rawCount('shadow_flow_rows')).toBe(0);
+    put(flow(3));
     expect(store.pending).toBe(0);
-    expect(rawCount('shadow_flows')).toBe(3);
+    expect(rawCount('shadow_flow_rows')).toBe(3);
   });
 
   it('flushes on its timer when flushIntervalMs is set', async () => {
-    store = Store.open(':memory:', { flushIntervalMs: 10 });
-    store.shadow.upsertFlow(flow(1));
+    open(':memory:', { flushIntervalMs: 10 });
+    put(flow(1));
     const deadline = Date.now() + 5000;
     while (store.pending > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     expect(store.pending).toBe(0);
-    expect(rawCount('shadow_flows')).toBe(1);
+    expect(rawCount('shadow_flow_rows')).toBe(1);
   });
 
   it('a failed flush rolls back, keeps the queue and can be retried; discardPending drops it', () => {
     const file = join(dir, DB_FILE);
-    store = Store.open(file);
+    open(file);
     store.db.pragma('busy_timeout = 0');
     const other = new Database(file);
     other.prepare('BEGIN IMMEDIATE').run(); // another writer holds the lock
-    store.shadow.upsertFlow(flow(1));
-    store.shadow.upsertFlow(flow(2));
+    put(flow(1));
+    put(flow(2));
     expect(() => store.flush()).toThrow(/locked|busy/i);
     expect(store.pending).toBe(2);
     other.prepare('ROLLBACK').run();
     other.close();
     expect(store.flush()).toBe(2);
-    expect(rawCount('shadow_flows')).toBe(2);
-    store.shadow.upsertFlow(flow(3));
+    expect(rawCount('shadow_flow_rows')).toBe(2);
+    put(flow(3));
     expect(store.discardPending()).toBe(1);
     expect(store.shadow.flowsOf('fw1')).toHaveLength(2);
   });
@@ -130,13 +138,15 @@ describe('restart safety', () => {
     a.instances.create(newInstance('fw1', 'acme', [1, 2], { channel: { mode: 'listen', endpointPort: 16653 } }));
     a.instances.create(newInstance('lb1', 'beta', [3], { channel: { mode: 'connect', target: 'tcp:127.0.0.1:6633' } }));
     a.instances.update('fw1', { quotas: { flows: 5 } });
+    const fw1 = a.shadow.flowRowIds('fw1')!;
+    const lb1 = a.shadow.flowRowIds('lb1')!;
     const flows = [
-      shadowFlowOf('fw1', OPERATOR, flowMod(0, 1, [inPort(1)], 1, 0xc0ffeen)),
-      shadowFlowOf('fw1', OPERATOR, flowMod(0, 1, [inPort(2)], 2, 0xc0ffeen)),
-      shadowFlowOf('fw1', 'acme', flowMod(1, 100, [{ field: 'eth_type', value: 0x800 }, { field: 'ipv4_dst', value: '10.0.0.1' }], 2, 0xffffffffffffffffn)),
-      shadowFlowOf('lb1', 'beta', flowMod(1, 5, [], 3)),
+      shadowFlowOf('fw1', fw1.take(), OPERATOR, flowMod(0, 1, [inPort(1)], 1, 0xc0ffeen)),
+      shadowFlowOf('fw1', fw1.take(), OPERATOR, flowMod(0, 1, [inPort(2)], 2, 0xc0ffeen)),
+      shadowFlowOf('fw1', fw1.take(), 'acme', flowMod(1, 100, [{ field: 'eth_type', value: 0x800 }, { field: 'ipv4_dst', value: '10.0.0.1' }], 2, 0xffffffffffffffffn)),
+      shadowFlowOf('lb1', lb1.take(), 'beta', flowMod(1, 5, [], 3)),
     ];
-    flows.forEach((f) => a.shadow.upsertFlow(f));
+    flows.forEach((f) => a.shadow.putFlow(f.id, f.owner, f.flowMod));
     const group = shadowGroupOf('fw1', 'acme', {
       type: OFPT.GROUP_MOD,
       xid: 1,
@@ -170,12 +180,12 @@ describe('restart safety', () => {
     });
     const before = snapshot(a);
     expect(before.flows[0]).toHaveLength(3);
-    const queued = shadowFlowOf('lb1', 'beta', flowMod(2, 9, [inPort(3)], 3));
-    a.shadow.upsertFlow(queued); // only queued: close() flushes it
+    const queued = shadowFlowOf('lb1', lb1.take(), 'beta', flowMod(2, 9, [inPort(3)], 3));
+    a.shadow.putFlow(queued.id, queued.owner, queued.flowMod); // only queued: close() flushes it
     a.close();
     a.close(); // idempotent
     expect(a.isOpen).toBe(false);
-    expect(() => a.shadow.upsertFlow(queued)).toThrow(/closed/);
+    expect(() => a.shadow.putFlow(queued.id, queued.owner, queued.flowMod)).toThrow(/closed/);
     expect(() => a.audit.append({ actor: 'x', action: 'y', result: 'ok' })).toThrow(/closed/);
 
     const b = Store.open(file);

@@ -15,6 +15,8 @@ import {
   OFPT,
 } from '@nicvisor/openflow';
 import { canonicalMatch, shadowFlowOf, shadowGroupOf, shadowMeterOf } from './flow-key.js';
+import { FlowRowIds } from './flow-row-ids.js';
+import { FLOW_ROWS_PER_INSTANCE } from './migrations.js';
 import { flowMod, newInstance } from './spec-helpers.js';
 import { Store } from './store.js';
 import { OPERATOR, ShadowFlow } from './types.js';
@@ -54,7 +56,7 @@ describe('canonicalMatch', () => {
 });
 
 describe('shadow records from messages', () => {
-  it('shadowFlowOf keys by table, priority, canonical match and re-encodes as a plain ADD', () => {
+  it('shadowFlowOf gives table, priority, canonical match and re-encodes as a plain ADD', () => {
     const fm: FlowMod = {
       ...flowMod(3, 100, [inPort(2)], 5, 0xfeedn),
       command: OFPFC.MODIFY_STRICT,
@@ -64,8 +66,8 @@ describe('shadow records from messages', () => {
       outGroup: 8,
       cookieMask: 0xffn,
     };
-    const f = shadowFlowOf('fw1', 'acme', fm);
-    expect(f).toMatchObject({ vnf: 'fw1', tableId: 3, priority: 100, owner: 'acme', cookie: 0xfeedn });
+    const f = shadowFlowOf('fw1', 5, 'acme', fm);
+    expect(f).toMatchObject({ vnf: 'fw1', id: 5, tableId: 3, priority: 100, owner: 'acme', cookie: 0xfeedn });
     expect(f.match.equals(canonicalMatch(fm.match))).toBe(true);
     const back = decodeMessage(f.flowMod) as FlowMod;
     expect(back).toEqual({
@@ -107,50 +109,76 @@ describe('shadow records from messages', () => {
 
 describe('shadow repository', () => {
   let store: Store;
+  let rows: Map<string, FlowRowIds>;
   beforeEach(() => {
     store = Store.open(':memory:');
     store.instances.create(newInstance('fw1', 'acme', [1, 2]));
     store.instances.create(newInstance('fw2', 'acme', [3]));
+    rows = new Map(['fw1', 'fw2'].map((v) => [v, store.shadow.flowRowIds(v)!]));
   });
   afterEach(() => store.close());
 
   const flow = (vnf: string, table: number, prio: number, port: number, owner = 'acme', cookie = 0n): ShadowFlow =>
-    shadowFlowOf(vnf, owner, flowMod(table, prio, [inPort(port)], port, cookie));
+    shadowFlowOf(vnf, rows.get(vnf)!.take(), owner, flowMod(table, prio, [inPort(port)], port, cookie));
+  const put = (f: ShadowFlow) => store.shadow.putFlow(f.id, f.owner, f.flowMod);
 
-  it('upsertFlow stores, and a second upsert of the same key replaces owner, cookie and bytes', () => {
+  it('each instance has its own range of row ids; flowRowIds continues after the highest stored', () => {
+    const [a, b] = [flow('fw1', 1, 10, 1), flow('fw1', 1, 11, 1)];
+    const c = flow('fw2', 1, 10, 1);
+    expect(b.id).toBe(a.id + 1);
+    expect(Math.floor(a.id / FLOW_ROWS_PER_INSTANCE)).not.toBe(Math.floor(c.id / FLOW_ROWS_PER_INSTANCE));
+    [a, b, c].forEach(put);
+    expect(store.shadow.flowRowIds('fw1')!.take()).toBe(b.id + 1);
+    expect(store.shadow.flowRowIds('nobody')).toBeUndefined();
+  });
+
+  it('putFlow stores, and a second put of the same row replaces owner, cookie and bytes', () => {
     const a = flow('fw1', 1, 10, 1);
-    store.shadow.upsertFlow(a);
+    put(a);
     expect(store.shadow.flowsOf('fw1')).toEqual([a]);
-    const b = shadowFlowOf('fw1', OPERATOR, { ...flowMod(1, 10, [inPort(1)], 2, 77n), idleTimeout: 30 });
+    const b = shadowFlowOf('fw1', a.id, OPERATOR, { ...flowMod(1, 10, [inPort(1)], 2, 77n), idleTimeout: 30 });
     expect(b.match.equals(a.match)).toBe(true);
-    store.shadow.upsertFlow(b);
+    put(b);
     expect(store.shadow.flowsOf('fw1')).toEqual([b]);
-    expect(store.shadow.getFlow('fw1', 1, 10, a.match)).toEqual(b);
-    expect(store.shadow.getFlow('fw1', 1, 11, a.match)).toBeUndefined();
   });
 
   it('keeps 64-bit cookies exactly, including the top bit', () => {
-    for (const cookie of [0n, 1n, 0x7fffffffffffffffn, 0x8000000000000000n, 0xffffffffffffffffn]) {
-      const f = flow('fw1', 1, Number(cookie % 1000n), 1, 'acme', cookie);
-      store.shadow.upsertFlow(f);
-      expect(store.shadow.getFlow('fw1', f.tableId, f.priority, f.match)?.cookie).toBe(cookie);
-    }
+    const cookies = [0n, 1n, 0x7fffffffffffffffn, 0x8000000000000000n, 0xffffffffffffffffn];
+    for (const cookie of cookies) put(flow('fw1', 1, Number(cookie % 1000n), 1, 'acme', cookie));
+    expect(new Set(store.shadow.flowsOf('fw1').map((f) => f.cookie))).toEqual(new Set(cookies));
   });
 
-  it('removeFlow forgets one key only', () => {
+  it('removeFlow forgets one row only', () => {
     const a = flow('fw1', 1, 10, 1);
     const b = flow('fw1', 1, 20, 1);
     const c = flow('fw2', 1, 10, 1);
-    [a, b, c].forEach((f) => store.shadow.upsertFlow(f));
-    store.shadow.removeFlow('fw1', 1, 10, a.match);
-    store.shadow.removeFlow('fw1', 1, 10, Buffer.from('nothing'));
+    [a, b, c].forEach(put);
+    store.shadow.removeFlow(a.id);
+    store.shadow.removeFlow(a.id + 1000);
     expect(store.shadow.flowsOf('fw1')).toEqual([b]);
     expect(store.shadow.flowsOf('fw2')).toEqual([c]);
   });
 
-  it('flowsOf orders by table, priority (highest first), and filters by table and owner', () => {
+  it('runs of puts and removes (written many rows per statement) land in order', () => {
+    const ids = rows.get('fw1')!;
+    const fs = Array.from({ length: 100 }, (_, i) => flow('fw1', 1, i, 1));
+    fs.forEach(put);
+    // Every other one removed, then its row handed out again for a new flow.
+    for (let i = 0; i < 100; i += 2) {
+      store.shadow.removeFlow(fs[i].id);
+      ids.release(fs[i].id);
+    }
+    const again = Array.from({ length: 50 }, (_, i) => flow('fw1', 2, i, 1));
+    again.forEach(put);
+    expect(new Set(again.map((f) => f.id))).toEqual(new Set(fs.filter((_, i) => i % 2 === 0).map((f) => f.id)));
+    const got = store.shadow.flowsOf('fw1');
+    expect(got).toHaveLength(100);
+    expect(got.filter((f) => f.tableId === 1).map((f) => f.priority)).toEqual(fs.filter((_, i) => i % 2 === 1).map((f) => f.priority).reverse());
+  });
+
+  it('flowsOf orders by table, priority (highest first), then match, and filters by table and owner', () => {
     const fs = [flow('fw1', 2, 5, 1), flow('fw1', 1, 5, 2), flow('fw1', 1, 50, 1, OPERATOR), flow('fw1', 1, 5, 1)];
-    fs.forEach((f) => store.shadow.upsertFlow(f));
+    fs.forEach(put);
     const got = store.shadow.flowsOf('fw1');
     expect(got.map((f) => [f.tableId, f.priority])).toEqual([
       [1, 50],
@@ -192,12 +220,12 @@ describe('shadow repository', () => {
   });
 
   it('countsOf totals and splits by owner; clearInstance empties one instance only', () => {
-    store.shadow.upsertFlow(flow('fw1', 0, 1, 1, OPERATOR));
-    store.shadow.upsertFlow(flow('fw1', 0, 1, 2, OPERATOR));
-    store.shadow.upsertFlow(flow('fw1', 1, 1, 1));
+    put(flow('fw1', 0, 1, 1, OPERATOR));
+    put(flow('fw1', 0, 1, 2, OPERATOR));
+    put(flow('fw1', 1, 1, 1));
     store.shadow.upsertGroup({ vnf: 'fw1', groupId: 1, owner: 'acme', groupMod: Buffer.from('g') });
     store.shadow.upsertMeter({ vnf: 'fw1', meterId: 1, owner: 'acme', meterMod: Buffer.from('m') });
-    store.shadow.upsertFlow(flow('fw2', 1, 1, 3));
+    put(flow('fw2', 1, 1, 3));
     expect(store.shadow.countsOf('fw1')).toEqual({
       flows: 3,
       groups: 1,

@@ -37,8 +37,8 @@ import {
   compileBatchWriter,
   OP_AUDIT,
   OP_CLEAR,
-  OP_FLOW_REMOVE,
-  OP_FLOW_UPSERT,
+  OP_FLOW_DELETE,
+  OP_FLOW_PUT,
   OP_GROUP_REMOVE,
   OP_GROUP_UPSERT,
   OP_METER_REMOVE,
@@ -46,7 +46,9 @@ import {
   packBatch,
 } from './batch.js';
 import { canonicalJson, toJson } from './json.js';
-import { MIGRATIONS, migrate, schemaVersion } from './migrations.js';
+import { canonicalOxms } from './flow-key.js';
+import { FlowRowIds } from './flow-row-ids.js';
+import { FLOW_ROWS_PER_INSTANCE, INSTANCE_NUMBER_COUNTER, MIGRATIONS, migrate, schemaVersion } from './migrations.js';
 import { WriterThread } from './writer.js';
 import {
   AuditEntry,
@@ -58,6 +60,7 @@ import {
   InstancePatch,
   InstanceRecord,
   NewInstance,
+  OPERATOR,
   Principal,
   ShadowCounts,
   ShadowFlow,
@@ -120,11 +123,6 @@ interface InstanceRow {
   created_at: number;
   updated_at: number;
 }
-
-/** A shadow_flows row as FLOW_COLUMNS selects it, in raw (array) mode. */
-type FlowRow = [tableId: number, priority: number, match: Buffer, owner: string, cookieHex: string, flowMod: Buffer];
-
-const FLOW_COLUMNS = "table_id, priority, match, owner, printf('%016x', cookie), flow_mod";
 
 interface AuditRow {
   id: number;
@@ -417,6 +415,13 @@ export class Store {
   }
 
   /** @internal */
+  enqueue3(op: number, a: unknown, b: unknown, c: unknown): void {
+    this.checkOpen();
+    this.queue.push(op, a, b, c);
+    if (++this.ops >= this.maxPending) this.full();
+  }
+
+  /** @internal */
   enqueue4(op: number, a: unknown, b: unknown, c: unknown, d: unknown): void {
     this.checkOpen();
     this.queue.push(op, a, b, c, d);
@@ -541,9 +546,13 @@ export class InstanceRepository {
       const now = s.now();
       const created = input.createdAt ?? now;
       s.stmt('INSERT OR IGNORE INTO tenants (id, created_at) VALUES (?, ?)').run(input.tenant, now);
+      const number = s
+        .stmt('INSERT INTO counters (name, value) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value')
+        .pluck()
+        .get(INSTANCE_NUMBER_COUNTER) as number;
       s.stmt(
         `INSERT INTO instances (vnf, tenant, nic, datapath_id, ports, tables, quotas, channel_mode, channel_target,
-           endpoint_port, request, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           endpoint_port, request, created_at, updated_at, number) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ).run(
         input.vnf,
         input.tenant,
@@ -558,6 +567,7 @@ export class InstanceRepository {
         toJson(input.request ?? null),
         created,
         created,
+        number,
       );
       this.insertPorts(input.vnf, input.nic, input.ports);
       return this.get(input.vnf)!;
@@ -662,7 +672,8 @@ export class InstanceRepository {
   delete(vnf: string): boolean {
     const s = this.store;
     return s.write(() => {
-      s.stmt('DELETE FROM shadow_flows WHERE vnf = ?').run(vnf);
+      const first = s.shadow.firstFlowRow(vnf);
+      if (first !== undefined) s.stmt(`DELETE FROM shadow_flow_rows WHERE id BETWEEN @first AND @first + ${FLOW_ROWS_PER_INSTANCE - 1}`).run({ first });
       s.stmt('DELETE FROM shadow_groups WHERE vnf = ?').run(vnf);
       s.stmt('DELETE FROM shadow_meters WHERE vnf = ?').run(vnf);
       return s.stmt('DELETE FROM instances WHERE vnf = ?').run(vnf).changes > 0;
@@ -677,19 +688,58 @@ export class InstanceRepository {
 export class ShadowRepository {
   constructor(private readonly store: Store) {}
 
-  /** Records a flow (insert, or replace the entry with the same key). Queued. */
-  upsertFlow(f: ShadowFlow): void {
-    this.store.enqueue7(OP_FLOW_UPSERT, f.vnf, f.tableId, f.priority, f.match, f.owner, BigInt.asIntN(64, f.cookie), f.flowMod);
+  /** The first flow row id of the vNF's instance (never a row's: see FlowRowIds); undefined without an instance record. */
+  firstFlowRow(vnf: string): number | undefined {
+    const n = this.store.stmt('SELECT number FROM instances WHERE vnf = ?').pluck().get(vnf) as number | null | undefined;
+    return n === undefined || n === null ? undefined : n * FLOW_ROWS_PER_INSTANCE;
   }
 
-  /** Like upsertFlow, the cookie being the one in `flowMod` (an encoded OFPT_FLOW_MOD): no bigint made here. Queued. */
-  upsertFlowBytes(vnf: string, tableId: number, priority: number, match: Buffer, owner: string, flowMod: Buffer): void {
-    this.store.enqueue7(OP_FLOW_UPSERT, vnf, tableId, priority, match, owner, null, flowMod);
+  /**
+   * The ids for the vNF's flow rows, continuing after the highest one stored
+   * (the caller, the in-memory shadow, keeps each flow's id and is the only
+   * one to hand them out); undefined without an instance record.
+   */
+  flowRowIds(vnf: string): FlowRowIds | undefined {
+    const first = this.firstFlowRow(vnf);
+    if (first === undefined) return undefined;
+    this.store.flush();
+    const max = this.store.stmt(`SELECT max(id) FROM shadow_flow_rows WHERE id BETWEEN @first AND @first + ${FLOW_ROWS_PER_INSTANCE - 1}`).pluck().get({ first }) as number | null;
+    return new FlowRowIds(first, max === null ? 0 : max - first);
   }
 
-  /** Forgets a flow by its key. Queued. */
-  removeFlow(vnf: string, tableId: number, priority: number, match: Buffer): void {
-    this.store.enqueue4(OP_FLOW_REMOVE, vnf, tableId, priority, match);
+  /** Records flow row `id` (from the instance's FlowRowIds): inserted, or replaced. Queued. */
+  putFlow(id: number, owner: Principal, flowMod: Buffer): void {
+    this.store.enqueue3(OP_FLOW_PUT, id, owner === OPERATOR ? 1 : 0, flowMod);
+  }
+
+  /** Forgets flow row `id`. Queued. */
+  removeFlow(id: number): void {
+    this.store.enqueue1(OP_FLOW_DELETE, id);
+  }
+
+  /**
+   * An instance's flows, by table, then priority (highest first), then
+   * canonical match bytes; optionally one table's or one owner's. A row
+   * whose bytes are not a flow-mod long enough to hold its match is left out.
+   */
+  flowsOf(vnf: string, filter: { tableId?: number; owner?: Principal } = {}): ShadowFlow[] {
+    const first = this.firstFlowRow(vnf);
+    if (first === undefined) return [];
+    this.store.flush();
+    const tenant = this.store.stmt('SELECT tenant FROM instances WHERE vnf = ?').pluck().get(vnf) as string;
+    const rows = this.store
+      .stmt(`SELECT id, operator, flow_mod FROM shadow_flow_rows WHERE id BETWEEN @first AND @first + ${FLOW_ROWS_PER_INSTANCE - 1}`)
+      .raw()
+      .all({ first }) as Array<[number, number, Buffer]>;
+    const out: ShadowFlow[] = [];
+    for (const [id, operator, fm] of rows) {
+      const f = flowOfRow(vnf, id, operator === 1 ? OPERATOR : tenant, fm);
+      if (f === undefined) continue;
+      if (filter.tableId !== undefined && f.tableId !== filter.tableId) continue;
+      if (filter.owner !== undefined && f.owner !== filter.owner) continue;
+      out.push(f);
+    }
+    return out.sort((x, y) => x.tableId - y.tableId || y.priority - x.priority || Buffer.compare(x.match, y.match));
   }
 
   /** Records a group (insert or replace by id). Queued. */
@@ -714,41 +764,7 @@ export class ShadowRepository {
 
   /** Forgets every flow, group and meter of an instance. Queued. */
   clearInstance(vnf: string): void {
-    this.store.enqueue1(OP_CLEAR, vnf);
-  }
-
-  /** One flow by its key. */
-  getFlow(vnf: string, tableId: number, priority: number, match: Buffer): ShadowFlow | undefined {
-    this.store.flush();
-    const r = this.store
-      .stmt(
-        `SELECT ${FLOW_COLUMNS} FROM shadow_flows WHERE vnf = ? AND table_id = ? AND priority = ? AND match = ?`,
-      )
-      .raw()
-      .get(vnf, tableId, priority, match) as FlowRow | undefined;
-    return r === undefined ? undefined : ShadowRepository.flow(vnf, r);
-  }
-
-  /** An instance's flows, by table, then priority (highest first), then match bytes; optionally one table's or one owner's. */
-  flowsOf(vnf: string, filter: { tableId?: number; owner?: Principal } = {}): ShadowFlow[] {
-    this.store.flush();
-    const where = ['vnf = ?'];
-    const args: unknown[] = [vnf];
-    if (filter.tableId !== undefined) {
-      where.push('table_id = ?');
-      args.push(filter.tableId);
-    }
-    if (filter.owner !== undefined) {
-      where.push('owner = ?');
-      args.push(filter.owner);
-    }
-    const rows = this.store
-      .stmt(
-        `SELECT ${FLOW_COLUMNS} FROM shadow_flows WHERE ${where.join(' AND ')} ORDER BY table_id, priority DESC, match`,
-      )
-      .raw()
-      .all(...args) as FlowRow[];
-    return rows.map((r) => ShadowRepository.flow(vnf, r));
+    this.store.enqueue2(OP_CLEAR, vnf, this.firstFlowRow(vnf) ?? null);
   }
 
   /** An instance's groups, by id. */
@@ -773,19 +789,25 @@ export class ShadowRepository {
   countsOf(vnf: string): InstanceCounts {
     this.store.flush();
     const out: InstanceCounts = { flows: 0, groups: 0, meters: 0, byOwner: {} };
-    const add = (kind: keyof ShadowCounts, table: string): void => {
-      const rows = this.store.stmt(`SELECT owner, count(*) AS n FROM ${table} WHERE vnf = ? GROUP BY owner`).all(vnf) as {
-        owner: string;
-        n: number;
-      }[];
+    const add = (kind: keyof ShadowCounts, rows: Array<{ owner: string; n: number }>): void => {
       for (const { owner, n } of rows) {
         out[kind] += n;
-        (out.byOwner[owner] ??= { flows: 0, groups: 0, meters: 0 })[kind] = n;
+        (out.byOwner[owner] ??= { flows: 0, groups: 0, meters: 0 })[kind] += n;
       }
     };
-    add('flows', 'shadow_flows');
-    add('groups', 'shadow_groups');
-    add('meters', 'shadow_meters');
+    const first = this.firstFlowRow(vnf);
+    if (first !== undefined) {
+      const rows = this.store
+        .stmt(
+          `SELECT CASE operator WHEN 1 THEN '${OPERATOR}' ELSE (SELECT tenant FROM instances WHERE vnf = @vnf) END AS owner, count(*) AS n
+             FROM shadow_flow_rows WHERE id BETWEEN @first AND @first + ${FLOW_ROWS_PER_INSTANCE - 1} GROUP BY operator`,
+        )
+        .all({ first, vnf }) as Array<{ owner: string; n: number }>;
+      add('flows', rows);
+    }
+    for (const [kind, table] of [['groups', 'shadow_groups'], ['meters', 'shadow_meters']] as const) {
+      add(kind, this.store.stmt(`SELECT owner, count(*) AS n FROM ${table} WHERE vnf = ? GROUP BY owner`).all(vnf) as Array<{ owner: string; n: number }>);
+    }
     return out;
   }
 
@@ -793,14 +815,34 @@ export class ShadowRepository {
   vnfs(): string[] {
     this.store.flush();
     return this.store
-      .stmt('SELECT vnf FROM shadow_flows UNION SELECT vnf FROM shadow_groups UNION SELECT vnf FROM shadow_meters ORDER BY vnf')
+      .stmt(
+        `SELECT vnf FROM instances i WHERE EXISTS (SELECT 1 FROM shadow_flow_rows
+             WHERE id BETWEEN i.number * ${FLOW_ROWS_PER_INSTANCE} AND i.number * ${FLOW_ROWS_PER_INSTANCE} + ${FLOW_ROWS_PER_INSTANCE - 1})
+           UNION SELECT vnf FROM shadow_groups UNION SELECT vnf FROM shadow_meters ORDER BY vnf`,
+      )
       .pluck()
       .all() as string[];
   }
+}
 
-  private static flow(vnf: string, r: FlowRow): ShadowFlow {
-    return { vnf, tableId: r[0], priority: r[1], match: r[2], owner: r[3], cookie: BigInt(`0x${r[4]}`), flowMod: r[5] };
+// Offsets in an encoded OFPT_FLOW_MOD (§7.3.4.2).
+const FM_COOKIE = 8;
+const FM_TABLE = 24;
+const FM_PRIORITY = 30;
+const FM_MATCH = 48;
+
+/** A stored flow row as a ShadowFlow (table, priority, cookie and canonical match read from its bytes); undefined if they cannot be read. */
+function flowOfRow(vnf: string, id: number, owner: Principal, fm: Buffer): ShadowFlow | undefined {
+  if (fm.length < FM_MATCH + 4) return undefined;
+  const end = FM_MATCH + fm.readUInt16BE(FM_MATCH + 2);
+  if (end > fm.length) return undefined;
+  let match: Buffer;
+  try {
+    match = canonicalOxms(fm, FM_MATCH + 4, end);
+  } catch {
+    return undefined;
   }
+  return { vnf, id, tableId: fm[FM_TABLE], priority: fm.readUInt16BE(FM_PRIORITY), match, owner, cookie: fm.readBigUInt64BE(FM_COOKIE), flowMod: fm };
 }
 
 /** Named counters that only go up and survive restarts (e.g. 'datapath-id'). */

@@ -64,12 +64,14 @@ export type NewInstance = Omit<InstanceRecord, 'createdAt' | 'updatedAt'> & { cr
 export type InstancePatch = Partial<Pick<InstanceRecord, 'ports' | 'quotas' | 'tables' | 'channel' | 'request'>>;
 
 /**
- * A flow in the shadow table, identified by (vnf, tableId, priority, match).
- * `match` is the canonical match bytes (see `canonicalMatch`); `flowMod` is
- * the encoded OFPT_FLOW_MOD that reinstalls the entry (physical table id).
+ * A flow in the shadow table: row `id` (handed out by the instance's
+ * FlowRowIds) holds `flowMod`, the encoded OFPT_FLOW_MOD that reinstalls
+ * the entry (physical table id); table, priority, cookie and `match` (its
+ * canonical bytes, see `canonicalMatch`) are read from those bytes.
  */
 export interface ShadowFlow {
   vnf: string;
+  id: number;
   tableId: number;
   priority: number;
   match: Buffer;

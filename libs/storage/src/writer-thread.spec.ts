@@ -3,9 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { encodeMessage } from '@nicvisor/openflow';
-import { canonicalMatch, shadowFlowOf } from './flow-key.js';
+import { shadowFlowOf } from './flow-key.js';
 import { flowMod, newInstance } from './spec-helpers.js';
 import { DB_FILE, Store } from './store.js';
+import type { ShadowFlow } from './types.js';
+
+/** Queues a put of `f`'s row. */
+const put = (store: Store, f: ShadowFlow) => store.shadow.putFlow(f.id, f.owner, f.flowMod);
 
 const inPort = (p: number) => ({ field: 'in_port' as const, value: p });
 
@@ -33,17 +37,18 @@ describe('the writer thread', () => {
     const store = Store.open(file, { writerThread: true, onFlush: (ops) => flushed.push(ops) });
     try {
       store.instances.create(newInstance('fw1', 'acme', [1]));
-      store.shadow.upsertFlow(shadowFlowOf('fw1', 'acme', flowMod(1, 5, [inPort(1)], 1, 1n)));
+      const ids = store.shadow.flowRowIds('fw1')!;
+      put(store, shadowFlowOf('fw1', ids.take(), 'acme', flowMod(1, 5, [inPort(1)], 1, 1n)));
       expect(store.flush()).toBe(1);
       // Reported before flush returned: written here, not handed to the thread (which reports by message, later).
       expect(flushed).toEqual([1]);
-      expect(committed('shadow_flows')).toBe(1);
+      expect(committed('shadow_flow_rows')).toBe(1);
       // With a batch in flight, a blocking flush goes through the thread, after it, in order.
-      store.shadow.upsertFlow(shadowFlowOf('fw1', 'acme', flowMod(1, 6, [inPort(1)], 1, 1n)));
+      put(store, shadowFlowOf('fw1', ids.take(), 'acme', flowMod(1, 6, [inPort(1)], 1, 1n)));
       const inFlight = store.flushAsync();
-      store.shadow.upsertFlow(shadowFlowOf('fw1', 'acme', flowMod(1, 7, [inPort(1)], 1, 1n)));
+      put(store, shadowFlowOf('fw1', ids.take(), 'acme', flowMod(1, 7, [inPort(1)], 1, 1n)));
       expect(store.flush()).toBe(1);
-      expect(committed('shadow_flows')).toBe(3);
+      expect(committed('shadow_flow_rows')).toBe(3);
       await inFlight;
     } finally {
       store.close();
@@ -54,15 +59,18 @@ describe('the writer thread', () => {
     const store = Store.open(file, { writerThread: true });
     try {
       store.instances.create(newInstance('fw1', 'acme', [1]));
-      for (let p = 0; p < 100; p++) store.shadow.upsertFlow(shadowFlowOf('fw1', 'acme', flowMod(1, p, [inPort(1)], 1, 0xfedcba9876543210n)));
-      // The cookie taken from the flow-mod's own bytes, as the controller's hot path queues it.
+      const ids = store.shadow.flowRowIds('fw1')!;
+      const first = shadowFlowOf('fw1', ids.take(), 'acme', flowMod(1, 0, [inPort(1)], 1, 0xfedcba9876543210n));
+      put(store, first);
+      for (let p = 1; p < 100; p++) put(store, shadowFlowOf('fw1', ids.take(), 'acme', flowMod(1, p, [inPort(1)], 1, 0xfedcba9876543210n)));
+      // As the controller's hot path queues it: the flow-mod's bytes, cookie and all.
       const fm = encodeMessage(flowMod(2, 9, [inPort(2)], 2, 0x8000000000000001n));
-      store.shadow.upsertFlowBytes('fw1', 2, 9, canonicalMatch([inPort(2)]), 'acme', fm);
+      store.shadow.putFlow(ids.take(), 'acme', fm);
       store.audit.append({ actor: 'acme', vnf: 'fw1', action: 'flow-mod.add', result: 'ok', detail: { count: 101 } });
       expect(await store.flushAsync()).toBe(102);
-      expect(committed('shadow_flows')).toBe(101);
+      expect(committed('shadow_flow_rows')).toBe(101);
       expect(committed('audit')).toBe(1);
-      store.shadow.removeFlow('fw1', 1, 0, canonicalMatch([inPort(1)]));
+      store.shadow.removeFlow(first.id);
       // A read flushes (blocking) first.
       const flows = store.shadow.flowsOf('fw1');
       expect(flows).toHaveLength(100);
@@ -88,15 +96,17 @@ describe('the writer thread', () => {
       store.instances.create(newInstance('fw1', 'acme', [1]));
       const other = new Database(file);
       other.prepare('BEGIN IMMEDIATE').run(); // another writer holds the lock past the thread's busy timeout
-      store.shadow.upsertFlow(shadowFlowOf('fw1', 'acme', flowMod(1, 1, [inPort(1)])));
-      store.shadow.upsertFlow(shadowFlowOf('fw1', 'acme', flowMod(1, 2, [inPort(1)]))); // maxPending: handed over now
-      const replacing = shadowFlowOf('fw1', 'acme', flowMod(1, 2, [inPort(1)], 7));
-      store.shadow.upsertFlow(replacing); // replaces it, later
+      const ids = store.shadow.flowRowIds('fw1')!;
+      put(store, shadowFlowOf('fw1', ids.take(), 'acme', flowMod(1, 1, [inPort(1)])));
+      const second = shadowFlowOf('fw1', ids.take(), 'acme', flowMod(1, 2, [inPort(1)]));
+      put(store, second); // maxPending: handed over now
+      const replacing = shadowFlowOf('fw1', second.id, 'acme', flowMod(1, 2, [inPort(1)], 7));
+      put(store, replacing); // replaces it, later
       await store.flushAsync().catch((e: unknown) => errors.push(e));
       expect(String(errors[0])).toMatch(/locked|busy/i);
       other.prepare('ROLLBACK').run();
       other.close();
-      store.shadow.upsertFlow(shadowFlowOf('fw1', 'acme', flowMod(1, 3, [inPort(1)])));
+      put(store, shadowFlowOf('fw1', ids.take(), 'acme', flowMod(1, 3, [inPort(1)])));
       expect(await store.flushAsync()).toBe(1);
       const flows = store.shadow.flowsOf('fw1');
       expect(flows.map((f) => f.priority)).toEqual([3, 2, 1]);

@@ -54,11 +54,16 @@ describe('shadow keys and records from bytes', () => {
     expect(rawFlowKey(raw)).toBe(flowKey(5, 300, match));
   });
 
-  it('a confirmed ADD: the entry reads back as the flow, and the sink gets libs/storage\'s record bytes', () => {
-    const puts: Array<{ f: FlowEntry; match: Buffer }> = [];
+  it('a confirmed ADD: the entry reads back as the flow, and the sink gets libs/storage\'s record bytes in a row that stays the flow\'s', () => {
+    const puts: FlowEntry[] = [];
+    const deletes: FlowEntry[] = [];
+    let rows = 0;
     const sink: ShadowSink = {
-      flowPut: (_d, f, match) => puts.push({ f, match }),
-      flowDelete: () => undefined,
+      flowPut: (_d, f) => {
+        if (f.rowId === 0) f.rowId = ++rows;
+        puts.push(f);
+      },
+      flowDelete: (_d, f) => deletes.push(f),
       groupPut: () => undefined,
       groupDelete: () => undefined,
       meterPut: () => undefined,
@@ -72,12 +77,19 @@ describe('shadow keys and records from bytes', () => {
     shadow.applyFlowAdd(1n, encodeMessage(fm), 'fw1');
     const [v] = shadow.flows(1n);
     expect(v).toEqual({ key: flowKey(1, 100, fm.match), owner: 'fw1', tableId: 1, priority: 100, cookie: 0x1234n, idleTimeout: 0, hardTimeout: 0, flags: 0, match: fm.match, instructions: fm.instructions });
-    const rec = storeShadowFlowOf('fw1', 'acme', fm);
+    const rec = storeShadowFlowOf('fw1', 1, 'acme', fm);
     expect(puts).toHaveLength(1);
-    expect(puts[0].f.raw).toEqual(rec.flowMod);
-    expect(puts[0].match).toEqual(rec.match);
+    expect(puts[0].raw).toEqual(rec.flowMod);
+    expect(puts[0].rowId).toBe(1);
     expect(shadow.flowCount(1n, 'fw1')).toBe(1);
     expect(shadow.ownerOfFlow(1n, 1, 100, [...fm.match].reverse())).toBe('fw1');
+    // The same flow (its fields in another order) added again replaces it in its row; another flow gets a row of its own.
+    shadow.applyFlowAdd(1n, encodeMessage({ ...fm, match: [...fm.match].reverse(), cookie: 7n }), 'fw1');
+    shadow.applyFlowAdd(1n, encodeMessage({ ...fm, priority: 5 }), 'fw1');
+    expect(puts.map((f) => f.rowId)).toEqual([1, 1, 2]);
+    expect(shadow.flowCount(1n, 'fw1')).toBe(2);
+    shadow.applyFlowMod(1n, flowMod({ command: OFPFC.DELETE_STRICT, tableId: 1, priority: 100, match: fm.match }), 'fw1');
+    expect(deletes.map((f) => f.rowId)).toEqual([1]);
   });
 
   it('MODIFY and non-strict DELETE select from the encoded entries', () => {

@@ -77,8 +77,8 @@ export interface ShadowMeter {
 
 /** What a sink had persisted for a datapath (loaded when the shadow first needs it). */
 export interface PersistedShadow {
-  /** Each flow as its encoded OFPFC_ADD (decoded once by the sink, to check it). */
-  flows: Array<{ owner: Owner; flowMod: Buffer }>;
+  /** Each flow as its encoded OFPFC_ADD (decoded once by the sink, to check it), and the row it is in. */
+  flows: Array<{ owner: Owner; flowMod: Buffer; rowId: number }>;
   groups: Array<{ owner: Owner; groupMod: GroupMod }>;
   meters: Array<{ owner: Owner; meterMod: MeterMod }>;
 }
@@ -87,8 +87,9 @@ export interface PersistedShadow {
 export interface ShadowSink {
   /** What was persisted for the datapath, read once when the shadow first touches it (after a restart). */
   load?(datapathId: bigint): PersistedShadow | undefined;
-  /** A flow added or changed; `match` is its canonical match (the store's key). */
-  flowPut(datapathId: bigint, f: FlowEntry, match: Buffer): void;
+  /** A flow added or changed: persisted in row `f.rowId`, which the sink sets when it is 0. */
+  flowPut(datapathId: bigint, f: FlowEntry): void;
+  /** A flow is gone: its row (if it has one) is deleted. */
   flowDelete(datapathId: bigint, f: FlowEntry): void;
   groupPut(datapathId: bigint, g: ShadowGroup): void;
   groupDelete(datapathId: bigint, groupId: number): void;
@@ -162,8 +163,9 @@ export function rawCanonicalMatch(raw: Buffer): Buffer {
   return canonicalOxms(raw, start, end);
 }
 
-/** `flowKey` of an encoded flow-mod, from its bytes; `match` is its canonical match. */
-export function rawFlowKey(raw: Buffer, match: Buffer = rawCanonicalMatch(raw)): string {
+/** `flowKey` of an encoded flow-mod, from its bytes. */
+export function rawFlowKey(raw: Buffer): string {
+  const match = rawCanonicalMatch(raw);
   return `${raw[FM_TABLE]}|${raw.readUInt16BE(FM_PRIORITY)}|${match.length === 0 ? '' : match.toString('hex')}`;
 }
 
@@ -198,6 +200,8 @@ export class FlowEntry {
     readonly owner: Owner,
     /** OFPT_FLOW_MOD, OFPFC_ADD, xid 0 (see asReinstall). Never modified. */
     readonly raw: Buffer,
+    /** The sink's row for this flow (0 until the sink gives it one); an entry replacing another with the same key takes over its row. */
+    public rowId = 0,
   ) {}
 
   get tableId(): number {
@@ -227,11 +231,6 @@ export class FlowEntry {
   /** The flow-mod, decoded. */
   decode(): FlowMod {
     return decodeMessage(this.raw) as FlowMod;
-  }
-
-  /** The canonical match (the store's key for it). */
-  canonicalMatch(): Buffer {
-    return rawCanonicalMatch(this.raw);
   }
 
   /** The flow as a plain decoded object (inspection, events). */
@@ -322,8 +321,11 @@ export class Shadow {
       if (saved !== undefined) {
         for (const f of saved.flows) {
           const raw = asReinstall(Buffer.from(f.flowMod));
-          const match = rawCanonicalMatch(raw);
-          this.putFlow(d, datapathId, new FlowEntry(rawFlowKey(raw, match), f.owner, raw), match, false);
+          const entry = new FlowEntry(rawFlowKey(raw), f.owner, raw, f.rowId);
+          const twin = d.flows.get(entry.key);
+          // Two rows for one flow (never written so, but cheap to heal): the later row wins, the other goes.
+          if (twin !== undefined) this.sink?.flowDelete(datapathId, twin);
+          this.putFlow(d, datapathId, entry, false);
         }
         for (const g of saved.groups) d.groups.set(g.groupMod.groupId, { owner: g.owner, groupId: g.groupMod.groupId, groupType: g.groupMod.groupType, buckets: g.groupMod.buckets });
         for (const m of saved.meters) d.meters.set(m.meterMod.meterId, { owner: m.owner, meterId: m.meterMod.meterId, flags: m.meterMod.flags, bands: m.meterMod.bands });
@@ -384,9 +386,9 @@ export class Shadow {
       case OFPFC.MODIFY_STRICT: {
         const d = this.dp(datapathId);
         for (const f of this.select(d, fm, fm.command === OFPFC.MODIFY_STRICT, false)) {
-          const g = new FlowEntry(f.key, f.owner, encodeMessage({ ...f.decode(), instructions: fm.instructions }));
+          const g = new FlowEntry(f.key, f.owner, encodeMessage({ ...f.decode(), instructions: fm.instructions }), f.rowId);
           d.flows.set(f.key, g);
-          this.sink?.flowPut(datapathId, g, g.canonicalMatch());
+          this.sink?.flowPut(datapathId, g);
           this.onChange?.(new FlowChange('flow-modified', datapathId, g));
         }
         return;
@@ -408,8 +410,7 @@ export class Shadow {
   applyFlowAdd(datapathId: bigint, raw: Buffer, owner: Owner): void {
     const d = this.dp(datapathId);
     asReinstall(raw);
-    const match = rawCanonicalMatch(raw);
-    this.putFlow(d, datapathId, new FlowEntry(rawFlowKey(raw, match), owner, raw), match, true);
+    this.putFlow(d, datapathId, new FlowEntry(rawFlowKey(raw), owner, raw), true);
   }
 
   /** The NIC removed a flow (timeout, group/meter delete). */
@@ -480,13 +481,16 @@ export class Shadow {
     await this.sink?.flush();
   }
 
-  private putFlow(d: DatapathShadow, datapathId: bigint, f: FlowEntry, match: Buffer, persist: boolean): void {
+  private putFlow(d: DatapathShadow, datapathId: bigint, f: FlowEntry, persist: boolean): void {
     const old = d.flows.get(f.key);
-    if (old !== undefined) d.flowCount.set(old.owner, (d.flowCount.get(old.owner) ?? 1) - 1);
+    if (old !== undefined) {
+      d.flowCount.set(old.owner, (d.flowCount.get(old.owner) ?? 1) - 1);
+      if (persist) f.rowId = old.rowId;
+    }
     d.flows.set(f.key, f);
     d.flowCount.set(f.owner, (d.flowCount.get(f.owner) ?? 0) + 1);
     if (!persist) return;
-    this.sink?.flowPut(datapathId, f, match);
+    this.sink?.flowPut(datapathId, f);
     if (this.onChange !== undefined) this.onChange(new FlowChange(old === undefined ? 'flow-added' : 'flow-modified', datapathId, f));
   }
 

@@ -12,12 +12,15 @@
  */
 import { decodeMessage, GroupMod, MeterMod, OFPT } from '@nicvisor/openflow';
 import { shadowGroupOf, shadowMeterOf } from '@nicvisor/storage/flow-key.js';
+import type { FlowRowIds } from '@nicvisor/storage/flow-row-ids.js';
 import type { Store } from '@nicvisor/storage/store.js';
 import { FlowEntry, OPERATOR_OWNER, PersistedShadow, ShadowGroup, ShadowMeter, ShadowSink } from './shadow.js';
 
 interface Names {
   vnf: string;
   tenant: string;
+  /** Hands out the rows of the instance's flows. */
+  rows: FlowRowIds;
 }
 
 export class StoreShadowSink implements ShadowSink {
@@ -32,7 +35,8 @@ export class StoreShadowSink implements ShadowSink {
     let n = this.names.get(datapathId);
     if (n === undefined) {
       const rec = this.store.instances.byDatapathId(datapathId.toString(16).padStart(16, '0'));
-      n = rec === undefined ? null : { vnf: rec.vnf, tenant: rec.tenant };
+      const rows = rec === undefined ? undefined : this.store.shadow.flowRowIds(rec.vnf);
+      n = rec === undefined || rows === undefined ? null : { vnf: rec.vnf, tenant: rec.tenant, rows };
       // Only remember a hit: the record may be written after the first miss.
       if (n !== null) this.names.set(datapathId, n);
     }
@@ -55,7 +59,7 @@ export class StoreShadowSink implements ShadowSink {
     for (const f of this.store.shadow.flowsOf(n.vnf)) {
       // Decoded only to check it: the shadow keeps the bytes.
       const m = decodeMessage(f.flowMod);
-      if (m.type === OFPT.FLOW_MOD) out.flows.push({ owner: this.ownerBack(n, f.owner), flowMod: f.flowMod });
+      if (m.type === OFPT.FLOW_MOD) out.flows.push({ owner: this.ownerBack(n, f.owner), flowMod: f.flowMod, rowId: f.id });
     }
     for (const g of this.store.shadow.groupsOf(n.vnf)) {
       const m = decodeMessage(g.groupMod);
@@ -69,16 +73,18 @@ export class StoreShadowSink implements ShadowSink {
   }
 
   /** The shadow's bytes are the record (the same encoded ADD libs/storage's shadowFlowOf makes): nothing re-encoded. */
-  flowPut(datapathId: bigint, f: FlowEntry, match: Buffer): void {
+  flowPut(datapathId: bigint, f: FlowEntry): void {
     const n = this.namesOf(datapathId);
-    if (n !== undefined) {
-      this.store.shadow.upsertFlowBytes(n.vnf, f.tableId, f.priority, match, this.owner(n, f.owner), f.raw);
-    }
+    if (n === undefined) return;
+    if (f.rowId === 0) f.rowId = n.rows.take();
+    this.store.shadow.putFlow(f.rowId, this.owner(n, f.owner), f.raw);
   }
 
   flowDelete(datapathId: bigint, f: FlowEntry): void {
     const n = this.namesOf(datapathId);
-    if (n !== undefined) this.store.shadow.removeFlow(n.vnf, f.tableId, f.priority, f.canonicalMatch());
+    if (n === undefined || f.rowId === 0) return;
+    this.store.shadow.removeFlow(f.rowId);
+    n.rows.release(f.rowId);
   }
 
   groupPut(datapathId: bigint, g: ShadowGroup): void {
