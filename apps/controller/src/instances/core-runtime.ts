@@ -32,17 +32,20 @@ export class CoreRuntime implements InstanceRuntime {
   /** Pending `allocateLater` attempts (cleared on close). */
   private readonly retries = new Set<NodeJS.Timeout>();
   private readonly changes = new Subject<ShadowChange>();
+  /** Shadow changes while someone listens: with no events stream open, the shadow makes no change records on the hot path. */
+  private readonly listened = new Observable<ShadowChange>((subscriber) => {
+    const sub = this.changes.subscribe(subscriber);
+    this.core.shadow.onChange = (c) => this.changes.next(c);
+    return () => {
+      sub.unsubscribe();
+      if (!this.changes.observed) this.core.shadow.onChange = undefined;
+    };
+  });
 
   constructor(
     readonly core: OpenflowCore,
     readonly driver: NicDriver,
-  ) {
-    const previous = core.shadow.onChange;
-    core.shadow.onChange = (c) => {
-      previous?.(c);
-      this.changes.next(c);
-    };
-  }
+  ) {}
 
   /** Starts the core's NIC listener and the driver of the configured NIC. */
   static async create(config: ControllerConfig, opts: Omit<OpenflowCoreOptions, 'listener' | 'channelPorts'> = {}): Promise<CoreRuntime> {
@@ -270,7 +273,7 @@ export class CoreRuntime implements InstanceRuntime {
 
   events(vnf: string): Observable<InstanceEvent> {
     const r = this.get(vnf);
-    const flowEvents = this.changes.pipe(
+    const flowEvents = this.listened.pipe(
       filter((c) => c.datapathId === r.datapathId && (c.kind === 'flow-added' || c.kind === 'flow-modified' || c.kind === 'flow-removed')),
       map((c): InstanceEvent => {
         const f = (c as Extract<ShadowChange, { flow: unknown }>).flow;
