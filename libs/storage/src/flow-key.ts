@@ -49,6 +49,19 @@ function compareRanges(b: Buffer, a0: number, aLen: number, b0: number, bLen: nu
  */
 export function canonicalOxms(buf: Buffer, start: number, end: number): Buffer {
   const out = Buffer.allocUnsafe(end - start); // canonical TLVs are never longer
+  return out.subarray(0, writeCanonicalOxms(buf, start, end, out, 0));
+}
+
+/** Scratch for writeCanonicalOxms: the TLVs before sorting. */
+let unsorted = Buffer.allocUnsafe(256);
+
+/**
+ * `canonicalOxms` written into `out` from offset `at` (which must have room
+ * for `end - start` bytes); returns where they end. No allocation.
+ */
+export function writeCanonicalOxms(buf: Buffer, start: number, end: number, out: Buffer, at: number): number {
+  if (unsorted.length < end - start) unsorted = Buffer.allocUnsafe(2 * (end - start));
+  const tmp = unsorted;
   let n = 0;
   let w = 0;
   for (let p = start; p + 4 <= end; ) {
@@ -56,9 +69,9 @@ export function canonicalOxms(buf: Buffer, start: number, end: number): Buffer {
     const next = p + 4 + len;
     if (next > end) throw new RangeError(`OXM TLV at ${p} overruns its match`);
     const b2 = buf[p + 2];
-    const at = w;
+    const tlvAt = w;
     if ((b2 & 1) === 0 || ((buf[p] << 8) | buf[p + 1]) === OFPXMC.EXPERIMENTER) {
-      for (let i = p; i < next; i++) out[w++] = buf[i];
+      for (let i = p; i < next; i++) tmp[w++] = buf[i];
     } else {
       const width = len >>> 1;
       let allOnes = true;
@@ -73,15 +86,15 @@ export function canonicalOxms(buf: Buffer, start: number, end: number): Buffer {
         continue;
       }
       if (allOnes) {
-        out[w] = buf[p];
-        out[w + 1] = buf[p + 1];
-        out[w + 2] = b2 & 0xfe;
-        out[w + 3] = width;
-        for (let i = 0; i < width; i++) out[w + 4 + i] = buf[p + 4 + i];
+        tmp[w] = buf[p];
+        tmp[w + 1] = buf[p + 1];
+        tmp[w + 2] = b2 & 0xfe;
+        tmp[w + 3] = width;
+        for (let i = 0; i < width; i++) tmp[w + 4 + i] = buf[p + 4 + i];
         w += 4 + width;
       } else {
-        for (let i = 0; i < 4 + len; i++) out[w + i] = buf[p + i];
-        for (let i = 0; i < width; i++) out[w + 4 + i] &= out[w + 4 + width + i];
+        for (let i = 0; i < 4 + len; i++) tmp[w + i] = buf[p + i];
+        for (let i = 0; i < width; i++) tmp[w + 4 + i] &= tmp[w + 4 + width + i];
         w += 4 + len;
       }
     }
@@ -93,20 +106,17 @@ export function canonicalOxms(buf: Buffer, start: number, end: number): Buffer {
       l2.set(tlvLen);
       tlvLen = l2;
     }
-    tlvStart[n] = at;
-    tlvLen[n] = w - at;
+    tlvStart[n] = tlvAt;
+    tlvLen[n] = w - tlvAt;
     n++;
     p = next;
   }
-  let sorted = true;
-  for (let i = 1; i < n && sorted; i++) if (compareRanges(out, tlvStart[i - 1], tlvLen[i - 1], tlvStart[i], tlvLen[i]) > 0) sorted = false;
-  if (sorted) return out.subarray(0, w);
-  // Insertion sort of the (few) TLVs, then laid out in that order.
+  // Insertion sort of the (few) TLVs (usually already in order), then laid out in that order.
   for (let i = 1; i < n; i++) {
     const s = tlvStart[i];
     const l = tlvLen[i];
     let j = i - 1;
-    while (j >= 0 && compareRanges(out, tlvStart[j], tlvLen[j], s, l) > 0) {
+    while (j >= 0 && compareRanges(tmp, tlvStart[j], tlvLen[j], s, l) > 0) {
       tlvStart[j + 1] = tlvStart[j];
       tlvLen[j + 1] = tlvLen[j];
       j--;
@@ -114,14 +124,13 @@ export function canonicalOxms(buf: Buffer, start: number, end: number): Buffer {
     tlvStart[j + 1] = s;
     tlvLen[j + 1] = l;
   }
-  const res = Buffer.allocUnsafe(w);
-  let o = 0;
+  let o = at;
   for (let i = 0; i < n; i++) {
     const from = tlvStart[i];
     const to = from + tlvLen[i];
-    for (let j = from; j < to; j++) res[o++] = out[j];
+    for (let j = from; j < to; j++) out[o++] = tmp[j];
   }
-  return res;
+  return o;
 }
 
 /** The canonical bytes of a match: its OXM TLVs, each canonical, sorted by header then value (see canonicalOxms). */

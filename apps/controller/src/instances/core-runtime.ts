@@ -191,7 +191,7 @@ export class CoreRuntime implements InstanceRuntime {
       return stats.map((f) => ({ flow: f, owner: this.principal(r, this.core.shadow.ownerOfFlow(r.datapathId, f.tableId, f.priority, f.match)) }));
     }
     return this.core.shadow.flows(r.datapathId).map((f) => ({
-      flow: { ...f, durationSec: 0, durationNsec: 0, packetCount: 0n, byteCount: 0n },
+      flow: { ...f, key: undefined, durationSec: 0, durationNsec: 0, packetCount: 0n, byteCount: 0n },
       owner: this.principal(r, f.owner),
     }));
   }

@@ -42,7 +42,7 @@ import {
   oxmLength,
   Writer,
 } from '@nicvisor/openflow';
-import { canonicalMatch, canonicalOxms } from '@nicvisor/storage/flow-key.js';
+import { writeCanonicalOxms } from '@nicvisor/storage/flow-key.js';
 
 /** 'operator', or the vNF's name. */
 export type Owner = string;
@@ -128,13 +128,28 @@ function fieldAt(b: Buffer, p: number): Field {
   return { id, value: b.subarray(p + 4, p + 4 + half), mask: b.subarray(p + 4 + half, p + 4 + len) };
 }
 
-/** The match in canonical form (libs/storage's, so memory and store agree), as hex. */
-export function matchKey(match: Match): string {
-  return match.length === 0 ? '' : canonicalMatch(match).toString('hex');
+/** Where a key is built: table, priority, then the canonical match. */
+let keyScratch = Buffer.allocUnsafe(256);
+
+/**
+ * The key of a flow (its table, priority and canonical match, which
+ * identify it, §6.4) from the match TLVs `tlvs[start, end)`: those bytes as
+ * a one-byte string, compact to hash and made with no buffer in between.
+ */
+function keyOf(tableId: number, priority: number, tlvs: Buffer, start: number, end: number): string {
+  if (keyScratch.length < 3 + end - start) keyScratch = Buffer.allocUnsafe(2 * (3 + end - start));
+  const k = keyScratch;
+  k[0] = tableId;
+  k[1] = priority >>> 8;
+  k[2] = priority & 0xff;
+  return k.toString('latin1', 0, writeCanonicalOxms(tlvs, start, end, k, 3));
 }
 
+/** The key of the flow with this table, priority and (decoded) match. */
 export function flowKey(tableId: number, priority: number, match: Match): string {
-  return `${tableId}|${priority}|${matchKey(match)}`;
+  const w = new Writer(match.reduce((n, t) => n + oxmLength(t), 0));
+  for (const t of match) encodeOxm(t, w);
+  return keyOf(tableId, priority, w.buf, 0, w.pos);
 }
 
 // Offsets in an encoded OFPT_FLOW_MOD (§7.3.4.2).
@@ -157,16 +172,9 @@ function matchTlvs(raw: Buffer): [number, number] {
   return [FM_MATCH + 4, FM_MATCH + raw.readUInt16BE(FM_MATCH + 2)];
 }
 
-/** The canonical match of an encoded flow-mod (equal to `canonicalMatch` of its decoded match). */
-export function rawCanonicalMatch(raw: Buffer): Buffer {
-  const [start, end] = matchTlvs(raw);
-  return canonicalOxms(raw, start, end);
-}
-
 /** `flowKey` of an encoded flow-mod, from its bytes. */
 export function rawFlowKey(raw: Buffer): string {
-  const match = rawCanonicalMatch(raw);
-  return `${raw[FM_TABLE]}|${raw.readUInt16BE(FM_PRIORITY)}|${match.length === 0 ? '' : match.toString('hex')}`;
+  return keyOf(raw[FM_TABLE], raw.readUInt16BE(FM_PRIORITY), raw, FM_MATCH + 4, FM_MATCH + raw.readUInt16BE(FM_MATCH + 2));
 }
 
 /**
