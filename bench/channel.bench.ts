@@ -41,7 +41,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { firstValueFrom } from 'rxjs';
-import { decodeMessage, encodeMessage, FlowMod, Framer, MultipartRequest, OFPFC, OFPG, OFPIT, OFPMP, OFPP, OFPT, OFPTT, ourHello } from '../libs/openflow/src/index.js';
+import { decodeMessage, encodeMessage, Framer, MultipartRequest, OFPFC, OFPG, OFPMP, OFPP, OFPT, OFPTT, ourHello } from '../libs/openflow/src/index.js';
 import { Store } from '../libs/storage/src/store.js';
 import { createOwnership, Ownership } from '../libs/tenancy/src/index.js';
 import { RemoteNicDriver } from '../apps/controller/src/nic/remote-driver.js';
@@ -51,6 +51,7 @@ import { CertificateAuthority } from '../apps/controller/src/pki/ca.js';
 import { connect as tlsConnect } from 'node:tls';
 import { NIC_PATTERNS } from '../apps/smartnic/src/smartnic.constants.js';
 import type { InstanceView } from '../apps/smartnic/src/smartnic.dto.js';
+import { flowMods } from './flow-mods.js';
 
 const N = Number(process.env.BENCH_FLOWMODS ?? 100_000);
 const N_BARRIERS = Number(process.env.BENCH_BARRIERS ?? 2000);
@@ -61,37 +62,6 @@ const TARGET = `≥ ${(200_000).toLocaleString('en-US')}`;
 const TARGET_ADDED_P50_US = 50;
 /** `npm run bench:channel -- --tls`: also measure a TLS channel. */
 const TLS = process.argv.includes('--tls');
-
-/** n distinct flow-mods for view table `table`: ip, nw_dst=10.x.y.z → output:port. */
-function flowMods(n: number, table: number, port: number, salt = 0): Buffer {
-  return Buffer.concat(Array.from({ length: n }, (_, i) => flowMod(i, table, port, salt)));
-}
-
-function flowMod(i: number, table: number, port: number, salt: number): Buffer {
-  const fm: FlowMod = {
-    type: OFPT.FLOW_MOD,
-    xid: i + 1,
-    cookie: 0n,
-    cookieMask: 0n,
-    tableId: table,
-    command: OFPFC.ADD,
-    idleTimeout: 0,
-    hardTimeout: 0,
-    priority: 100,
-    bufferId: 0xffffffff,
-    outPort: OFPP.ANY,
-    outGroup: OFPG.ANY,
-    flags: 0,
-    match: [
-      { field: 'eth_type', value: 0x0800 },
-      { field: 'ipv4_dst', value: `10.${salt & 255}.${(i >> 8) & 255}.${i & 255}` },
-      { field: 'ip_proto', value: 6 },
-      { field: 'tcp_dst', value: 1 + ((i >> 16) & 0xfff) },
-    ],
-    instructions: [{ type: OFPIT.APPLY_ACTIONS, actions: [{ type: 0, port, maxLen: 0 }] }],
-  };
-  return encodeMessage(fm);
-}
 
 /** Deletes every flow of view table `table` (as the vNF would): between rounds, untimed. */
 function deleteAll(table: number): Buffer {

@@ -2,7 +2,7 @@
 import { OFPAT } from './constants.js';
 import { OFPBAC, OFPET, OfpError } from './errors.js';
 import { decodeOxm, encodeOxm, oxmLength, OxmTlv } from './oxm.js';
-import { pad8, Reader, Writer } from './wire.js';
+import { pad8, Reader, u32At, Writer } from './wire.js';
 
 type T = typeof OFPAT;
 
@@ -67,17 +67,20 @@ function badLen(type: number, len: number, at: number): OfpError {
 export function decodeAction(r: Reader): Action {
   const start = r.pos;
   r.need(4, OFPET.BAD_ACTION, OFPBAC.BAD_LEN, 'action header');
-  const type = r.u16();
-  const len = r.u16();
+  const b = r.buf;
+  const type = (b[start] << 8) | b[start + 1];
+  const len = (b[start + 2] << 8) | b[start + 3];
+  r.pos = start + 4;
   if (len < 8 || len % 8 !== 0) throw badLen(type, len, start);
-  const a = r.sub(len - 4, OFPET.BAD_ACTION, OFPBAC.BAD_LEN, 'action');
+  r.need(len - 4, OFPET.BAD_ACTION, OFPBAC.BAD_LEN, 'action');
+  // The body, [p, end), is read by offset: it is known to be there.
+  const p = start + 4;
+  const end = start + len;
+  r.pos = end;
   switch (type) {
-    case OFPAT.OUTPUT: {
+    case OFPAT.OUTPUT:
       if (len !== 16) throw badLen(type, len, start);
-      const port = a.u32();
-      const maxLen = a.u16();
-      return { type, port, maxLen };
-    }
+      return { type, port: u32At(b, p), maxLen: (b[p + 4] << 8) | b[p + 5] };
     case OFPAT.COPY_TTL_OUT:
     case OFPAT.COPY_TTL_IN:
     case OFPAT.DEC_MPLS_TTL:
@@ -88,23 +91,24 @@ export function decodeAction(r: Reader): Action {
       return { type };
     case OFPAT.SET_MPLS_TTL:
       if (len !== 8) throw badLen(type, len, start);
-      return { type, mplsTtl: a.u8() };
+      return { type, mplsTtl: b[p] };
     case OFPAT.SET_NW_TTL:
       if (len !== 8) throw badLen(type, len, start);
-      return { type, nwTtl: a.u8() };
+      return { type, nwTtl: b[p] };
     case OFPAT.PUSH_VLAN:
     case OFPAT.PUSH_MPLS:
     case OFPAT.PUSH_PBB:
     case OFPAT.POP_MPLS:
       if (len !== 8) throw badLen(type, len, start);
-      return { type, ethertype: a.u16() };
+      return { type, ethertype: (b[p] << 8) | b[p + 1] };
     case OFPAT.SET_QUEUE:
       if (len !== 8) throw badLen(type, len, start);
-      return { type, queueId: a.u32() };
+      return { type, queueId: u32At(b, p) };
     case OFPAT.GROUP:
       if (len !== 8) throw badLen(type, len, start);
-      return { type, groupId: a.u32() };
+      return { type, groupId: u32At(b, p) };
     case OFPAT.SET_FIELD: {
+      const a = new Reader(b, p, end);
       const field = decodeOxm(a);
       if (pad8(4 + oxmLength(field)) !== a.remaining) {
         throw new OfpError(OFPET.BAD_ACTION, OFPBAC.BAD_SET_LEN, `set_field length ${len} does not fit its OXM`, start);
@@ -112,7 +116,7 @@ export function decodeAction(r: Reader): Action {
       return { type, field };
     }
     case OFPAT.EXPERIMENTER:
-      return { type, experimenter: a.u32(), data: a.rest() };
+      return { type, experimenter: u32At(b, p), data: Buffer.from(b.subarray(p + 4, end)) };
     default:
       throw new OfpError(OFPET.BAD_ACTION, OFPBAC.BAD_TYPE, `unknown action type ${type}`, start);
   }

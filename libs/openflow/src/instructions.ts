@@ -2,7 +2,7 @@
 import { actionsLength, decodeActions, encodeActions, Action } from './actions.js';
 import { OFPIT } from './constants.js';
 import { OFPBIC, OFPET, OfpError } from './errors.js';
-import { Reader, Writer } from './wire.js';
+import { readU64, Reader, u32At, Writer } from './wire.js';
 
 type T = typeof OFPIT;
 
@@ -45,30 +45,34 @@ function badLen(type: number, len: number, at: number): OfpError {
 export function decodeInstruction(r: Reader): Instruction {
   const start = r.pos;
   r.need(4, OFPET.BAD_INSTRUCTION, OFPBIC.BAD_LEN, 'instruction header');
-  const type = r.u16();
-  const len = r.u16();
+  const b = r.buf;
+  const type = (b[start] << 8) | b[start + 1];
+  const len = (b[start + 2] << 8) | b[start + 3];
+  r.pos = start + 4;
   if (len < 4) throw badLen(type, len, start);
-  const body = r.sub(len - 4, OFPET.BAD_INSTRUCTION, OFPBIC.BAD_LEN, 'instruction');
+  r.need(len - 4, OFPET.BAD_INSTRUCTION, OFPBIC.BAD_LEN, 'instruction');
+  // The body, [p, end), is read by offset: it is known to be there.
+  const p = start + 4;
+  const end = start + len;
+  r.pos = end;
   switch (type) {
     case OFPIT.GOTO_TABLE:
       if (len !== 8) throw badLen(type, len, start);
-      return { type, tableId: body.u8() };
+      return { type, tableId: b[p] };
     case OFPIT.WRITE_METADATA:
       if (len !== 24) throw badLen(type, len, start);
-      body.skip(4);
-      return { type, metadata: body.u64(), metadataMask: body.u64() };
+      return { type, metadata: readU64(b, p + 4), metadataMask: readU64(b, p + 12) };
     case OFPIT.WRITE_ACTIONS:
     case OFPIT.APPLY_ACTIONS:
     case OFPIT.CLEAR_ACTIONS:
       if (len < 8 || len % 8 !== 0) throw badLen(type, len, start);
-      body.skip(4);
-      return { type, actions: decodeActions(body) };
+      return { type, actions: decodeActions(new Reader(b, p + 4, end)) };
     case OFPIT.METER:
       if (len !== 8) throw badLen(type, len, start);
-      return { type, meterId: body.u32() };
+      return { type, meterId: u32At(b, p) };
     case OFPIT.EXPERIMENTER:
       if (len < 8 || len % 8 !== 0) throw badLen(type, len, start);
-      return { type, experimenter: body.u32(), data: body.rest() };
+      return { type, experimenter: u32At(b, p), data: Buffer.from(b.subarray(p + 4, end)) };
     default:
       throw new OfpError(OFPET.BAD_INSTRUCTION, OFPBIC.UNKNOWN_INST, `unknown instruction type ${type}`, start);
   }

@@ -14,7 +14,7 @@ import { queueConfigCodecs } from './messages/queue-config.js';
 import { groupModCodec } from './messages/group-mod.js';
 import { meterModCodec } from './messages/meter-mod.js';
 import { multipartReplyCodec, multipartRequestCodec } from './messages/multipart.js';
-import { Reader, Writer } from './wire.js';
+import { Reader, u32At, Writer } from './wire.js';
 
 export * from './messages/basic.js';
 export * from './messages/flow-mod.js';
@@ -113,7 +113,7 @@ export function decodeMessage(buf: Buffer, offset = 0): OfpMessage {
   const version = buf[offset];
   const type = buf[offset + 1];
   const length = (buf[offset + 2] << 8) | buf[offset + 3];
-  const xid = buf.readUInt32BE(offset + 4);
+  const xid = u32At(buf, offset + 4);
   if (length < OFP_HEADER_SIZE) throw new OfpError(OFPET.BAD_REQUEST, OFPBRC.BAD_LEN, `length ${length} < 8`, offset);
   if (length > buf.length - offset) {
     throw new OfpError(OFPET.BAD_REQUEST, OFPBRC.BAD_LEN, `header says ${length} bytes, only ${buf.length - offset} present`, offset);

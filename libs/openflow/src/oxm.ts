@@ -136,10 +136,10 @@ export function isOpaque(tlv: OxmTlv): tlv is OxmOpaque {
   return typeof tlv.field === 'number';
 }
 
-function readValue(d: OxmDescriptor, b: Buffer, p: number): OxmValue {
-  switch (d.kind) {
-    case 'uint':
-      switch (d.width) {
+function readValue(kind: Kind, width: number, b: Buffer, p: number): OxmValue {
+  switch (kind) {
+    case Kind.Uint:
+      switch (width) {
         case 1:
           return b[p];
         case 2:
@@ -149,13 +149,13 @@ function readValue(d: OxmDescriptor, b: Buffer, p: number): OxmValue {
         default:
           return b[p] * 0x1000000 + ((b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]);
       }
-    case 'u64':
+    case Kind.U64:
       return b.readBigUInt64BE(p);
-    case 'mac':
+    case Kind.Mac:
       return macToString(b, p);
-    case 'ipv4':
+    case Kind.Ipv4:
       return ipv4ToString(b, p);
-    case 'ipv6':
+    case Kind.Ipv6:
       return ipv6ToString(b, p);
   }
 }
@@ -251,30 +251,45 @@ function writeValue(e: OxmEncoding, v: OxmValue, w: Writer): void {
   w.pos += e.width;
 }
 
+/** Per OXM id of the OpenFlow-basic class, what decoding needs of the descriptor (read per TLV: no string compares). */
+const DECODING: readonly { readonly name: OxmName; readonly kind: Kind; readonly width: number }[] = OXM_FIELDS.map((d) => ({ name: d.name, kind: KIND[d.kind], width: d.width }));
+
 /** Decodes one OXM TLV; `r` is positioned at its 4-byte header. */
 export function decodeOxm(r: Reader): OxmTlv {
   const start = r.pos;
-  r.need(4, OFPET.BAD_MATCH, OFPBMC.BAD_LEN, 'OXM header');
-  const oxmClass = r.u16();
-  const fieldAndMask = r.u8();
-  const len = r.u8();
+  const tlv = readOxm(r.buf, start, r.end);
+  r.pos = start + 4 + r.buf[start + 3];
+  return tlv;
+}
+
+/** Throws what `Reader.need` would when fewer than `n` bytes lie in [p, end). */
+function needOxm(b: Buffer, p: number, end: number, n: number, what: string): void {
+  if (p + n > end) new Reader(b, p, end).need(n, OFPET.BAD_MATCH, OFPBMC.BAD_LEN, what);
+}
+
+/** The OXM TLV at `start` within [start, end): decodeOxm without a cursor (the match's hot loop). */
+function readOxm(b: Buffer, start: number, end: number): OxmTlv {
+  needOxm(b, start, end, 4, 'OXM header');
+  const oxmClass = (b[start] << 8) | b[start + 1];
+  const fieldAndMask = b[start + 2];
+  const len = b[start + 3];
   const field = fieldAndMask >>> 1;
   const hasMask = (fieldAndMask & 1) === 1;
-  r.need(len, OFPET.BAD_MATCH, OFPBMC.BAD_LEN, 'OXM payload');
-  const d = oxmClass === OFPXMC.OPENFLOW_BASIC ? BY_ID[field] : undefined;
+  const p = start + 4;
+  needOxm(b, p, end, len, 'OXM payload');
+  const d = oxmClass === OFPXMC.OPENFLOW_BASIC ? DECODING[field] : undefined;
   if (d === undefined) {
     if (oxmClass === OFPXMC.EXPERIMENTER && len < 4) {
       throw new OfpError(OFPET.BAD_MATCH, OFPBMC.BAD_LEN, 'experimenter OXM shorter than its experimenter id', start);
     }
-    return { oxmClass, field, hasMask, payload: r.bytes(len) };
+    return { oxmClass, field, hasMask, payload: Buffer.from(b.subarray(p, p + len)) };
   }
-  if (len !== (hasMask ? 2 * d.width : d.width)) {
-    throw new OfpError(OFPET.BAD_MATCH, OFPBMC.BAD_LEN, `${d.name}: length ${len}, expected ${hasMask ? 2 * d.width : d.width}`, start);
+  const width = d.width;
+  if (len !== (hasMask ? 2 * width : width)) {
+    throw new OfpError(OFPET.BAD_MATCH, OFPBMC.BAD_LEN, `${d.name}: length ${len}, expected ${hasMask ? 2 * width : width}`, start);
   }
-  const p = r.pos;
-  r.pos = p + len;
-  if (!hasMask) return { field: d.name, value: readValue(d, r.buf, p) };
-  return { field: d.name, value: readValue(d, r.buf, p), mask: readValue(d, r.buf, p + d.width) };
+  if (!hasMask) return { field: d.name, value: readValue(d.kind, width, b, p) };
+  return { field: d.name, value: readValue(d.kind, width, b, p), mask: readValue(d.kind, width, b, p + width) };
 }
 
 function unknownField(tlv: OxmField): OfpError {
@@ -314,13 +329,18 @@ export function encodeOxm(tlv: OxmTlv, w: Writer): number {
 export function decodeMatch(r: Reader): Match {
   const start = r.pos;
   r.need(4, OFPET.BAD_MATCH, OFPBMC.BAD_LEN, 'match header');
-  const type = r.u16();
-  const length = r.u16();
+  const b = r.buf;
+  const type = (b[start] << 8) | b[start + 1];
+  const length = (b[start + 2] << 8) | b[start + 3];
+  r.pos = start + 4;
   if (type !== OFPMT.OXM) throw new OfpError(OFPET.BAD_MATCH, OFPBMC.BAD_TYPE, `match type ${type} is not OFPMT_OXM`, start);
   if (length < 4) throw new OfpError(OFPET.BAD_MATCH, OFPBMC.BAD_LEN, `match length ${length} < 4`, start);
-  const body = r.sub(length - 4, OFPET.BAD_MATCH, OFPBMC.BAD_LEN, 'match');
+  r.need(length - 4, OFPET.BAD_MATCH, OFPBMC.BAD_LEN, 'match');
+  // The TLVs are read by offset within [start + 4, end): no cursor per match.
+  const end = start + length;
   const fields: Match = [];
-  while (body.pos < body.end) fields.push(decodeOxm(body));
+  for (let p = start + 4; p < end; p += 4 + b[p + 3]) fields.push(readOxm(b, p, end));
+  r.pos = end;
   r.need(pad8(length), OFPET.BAD_MATCH, OFPBMC.BAD_LEN, 'match padding');
   r.pos += pad8(length);
   return fields;

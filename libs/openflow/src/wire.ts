@@ -19,6 +19,19 @@ import { OFPBRC, OFPET, OfpError } from './errors.js';
 const U64_BYTES = new Uint8Array(8);
 const U64_VIEW = new DataView(U64_BYTES.buffer);
 
+/** The big-endian u32 at `p` (the caller has checked the 4 bytes are there). */
+export function u32At(b: Uint8Array, p: number): number {
+  return b[p] * 0x1000000 + ((b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]);
+}
+
+/** The big-endian u64 at `p` (the caller has checked the 8 bytes are there). */
+export function readU64(b: Uint8Array, p: number): bigint {
+  // Cookies, masks and metadata are mostly zero: return the constant, allocating no BigInt.
+  if ((b[p] | b[p + 1] | b[p + 2] | b[p + 3] | b[p + 4] | b[p + 5] | b[p + 6] | b[p + 7]) === 0) return 0n;
+  for (let i = 0; i < 8; i++) U64_BYTES[i] = b[p + i];
+  return U64_VIEW.getBigUint64(0);
+}
+
 export class Reader {
   constructor(
     readonly buf: Buffer,
@@ -32,9 +45,12 @@ export class Reader {
 
   /** Throws the given error (default OFPBRC_BAD_LEN) unless n more bytes are there. */
   need(n: number, type: number = OFPET.BAD_REQUEST, code: number = OFPBRC.BAD_LEN, what = 'message'): void {
-    if (this.pos + n > this.end) {
-      throw new OfpError(type, code, `${what} truncated: needs ${n} bytes, ${this.end - this.pos} left`, this.pos);
-    }
+    // The throw lives elsewhere, so that this check stays small enough to be inlined into every decoder.
+    if (this.pos + n > this.end) this.truncated(n, type, code, what);
+  }
+
+  private truncated(n: number, type: number, code: number, what: string): never {
+    throw new OfpError(type, code, `${what} truncated: needs ${n} bytes, ${this.end - this.pos} left`, this.pos);
   }
 
   u8(): number {
@@ -60,21 +76,16 @@ export class Reader {
 
   u32(): number {
     if (this.pos + 4 > this.end) this.need(4);
-    const b = this.buf;
     const p = this.pos;
     this.pos = p + 4;
-    return b[p] * 0x1000000 + ((b[p + 1] << 16) | (b[p + 2] << 8) | b[p + 3]);
+    return u32At(this.buf, p);
   }
 
   u64(): bigint {
     if (this.pos + 8 > this.end) this.need(8);
-    const b = this.buf;
     const p = this.pos;
     this.pos = p + 8;
-    // Cookies, masks and metadata are mostly zero: return the constant, allocating no BigInt.
-    if ((b[p] | b[p + 1] | b[p + 2] | b[p + 3] | b[p + 4] | b[p + 5] | b[p + 6] | b[p + 7]) === 0) return 0n;
-    for (let i = 0; i < 8; i++) U64_BYTES[i] = b[p + i];
-    return U64_VIEW.getBigUint64(0);
+    return readU64(this.buf, p);
   }
 
   /** A copy of the next n bytes (decoded messages never alias the input). */

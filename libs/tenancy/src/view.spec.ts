@@ -34,6 +34,16 @@ describe('view: table virtualization', () => {
     expect(resolveTable(PHYS, 8)).toEqual({ kind: 'outside' });
   });
 
+  it('resolveTable: ids beyond a u8 are outside every view; answers are per ownership, asked in any order', () => {
+    expect(resolveTable(PHYS, 0x100)).toEqual({ kind: 'outside' });
+    expect(resolveTable(OWN, 0x101)).toEqual({ kind: 'outside' });
+    for (let i = 0; i < 2; i++) {
+      expect(resolveTable(OWN, 1)).toEqual({ kind: 'owned', physical: 2 });
+      expect(resolveTable(PHYS, 1)).toEqual({ kind: 'owned', physical: 1 });
+      expect(resolveTable(CUSTOM, 3)).toEqual({ kind: 'foreign', physical: 3 });
+    }
+  });
+
   it('ownerOfTable: operator, tenant, or nobody beyond T', () => {
     expect(ownerOfTable(OWN, 0)).toEqual(OPERATOR);
     expect(ownerOfTable(OWN, 1)).toEqual(tenantPrincipal('acme'));

@@ -26,14 +26,31 @@ interface Index {
   toVirtual: Int16Array;
   /** Physical id → 1 operator, 2 tenant, 0 none / out of range. */
   owner: Uint8Array;
+  /** View id → what `resolveTable` answers for it (every u8 id; shared, frozen: no object per call). */
+  refs: readonly TableRef[];
   ports: Set<number>;
 }
 
+const OUTSIDE: TableRef = Object.freeze({ kind: 'outside' });
+
 const INDEX = new WeakMap<Ownership, Index>();
+/** The last ownership looked up and its index: a channel asks about the same one message after message. */
+let lastOwn: Ownership | undefined;
+let lastIndex: Index | undefined;
 
 function index(own: Ownership): Index {
+  if (own === lastOwn) return lastIndex!;
   let ix = INDEX.get(own);
-  if (ix !== undefined) return ix;
+  if (ix === undefined) {
+    ix = buildIndex(own);
+    INDEX.set(own, ix);
+  }
+  lastOwn = own;
+  lastIndex = ix;
+  return ix;
+}
+
+function buildIndex(own: Ownership): Index {
   const toPhysical = new Int16Array(256).fill(-1);
   const toVirtual = new Int16Array(256).fill(-1);
   const owner = new Uint8Array(256);
@@ -45,9 +62,16 @@ function index(own: Ownership): Index {
     toPhysical[v] = t;
     toVirtual[t] = v;
   });
-  ix = { toPhysical, toVirtual, owner, ports: new Set(own.ports) };
-  INDEX.set(own, ix);
-  return ix;
+  const refs: TableRef[] = [];
+  for (let v = 0; v < 256; v++) refs.push(refOf(own, v, toPhysical[v] < 0 ? undefined : toPhysical[v]));
+  return { toPhysical, toVirtual, owner, refs, ports: new Set(own.ports) };
+}
+
+/** What view id `viewTable` refers to, given its physical id when owned. */
+function refOf(own: Ownership, viewTable: number, physical: number | undefined): TableRef {
+  if (physical !== undefined) return Object.freeze({ kind: 'owned', physical });
+  if (!own.tables.virtual && viewTable < own.tableCount) return Object.freeze({ kind: 'foreign', physical: viewTable });
+  return OUTSIDE;
 }
 
 /** The physical id of a table the vNF names, when it owns it. */
@@ -64,10 +88,9 @@ export function toVirtual(own: Ownership, physicalTable: number): number | undef
 
 /** Resolves an id from the vNF: owned (with its physical id), visible but not owned, or outside its view. */
 export function resolveTable(own: Ownership, viewTable: number): TableRef {
-  const physical = toPhysical(own, viewTable);
-  if (physical !== undefined) return { kind: 'owned', physical };
-  if (!own.tables.virtual && viewTable < own.tableCount) return { kind: 'foreign', physical: viewTable };
-  return { kind: 'outside' };
+  // Every id on the wire is a u8: answered from the index. Anything else is worked out as for the index.
+  if ((viewTable & 0xff) === viewTable) return index(own).refs[viewTable];
+  return refOf(own, viewTable, toPhysical(own, viewTable));
 }
 
 /** The tenant's tables, physical ids ascending. */

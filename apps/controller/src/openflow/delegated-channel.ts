@@ -35,6 +35,7 @@ import {
 import {
   filterQueueGetConfigReply,
   fullPacketInBucket,
+  NO_USAGE,
   OPERATOR,
   Ownership,
   PacketInBucket,
@@ -106,6 +107,8 @@ export interface ChannelHost {
 
 const TYPE_NAMES: Record<number, string> = Object.fromEntries(Object.entries(OFPT).map(([k, v]) => [v, k]));
 const MAX_QUEUED = 100_000;
+/** No group or meter ids: what a flow-mod's usage carries (verification only reads them). */
+const NO_IDS: readonly number[] = Object.freeze([]);
 
 export class VnfChannel {
   readonly connections = new Set<DelegatedConnection>();
@@ -429,9 +432,9 @@ export class VnfChannel {
   /** The tenant's usage as tenancy's verification needs it for one message type. */
   usageFor(type: number): Usage {
     const shadow = this.host.shadow;
-    if (type === OFPT.FLOW_MOD) return { flows: shadow.flowCount(this.datapathId, this.owner) + this.pendingFlowAdds, groups: [], meters: [] };
+    if (type === OFPT.FLOW_MOD) return { flows: shadow.flowCount(this.datapathId, this.owner) + this.pendingFlowAdds, groups: NO_IDS, meters: NO_IDS };
     if (type === OFPT.GROUP_MOD || type === OFPT.METER_MOD) return shadow.usage(this.datapathId, this.owner);
-    return { flows: 0, groups: [], meters: [] };
+    return NO_USAGE;
   }
 
   /** A relayed message (other than a flow ADD, see relaySink) was confirmed (recorded in the shadow) or refused by the NIC. */

@@ -40,6 +40,7 @@ import {
   OfpMessage,
   ourHello,
   RoleMasks,
+  u32At,
 } from '@nicvisor/openflow';
 import { errorReply, filterMultipartReplies, Handling, mergeAggregateReplies, verifyFromVnf, viewTableCount } from '@nicvisor/tenancy';
 import type { VnfChannel } from './delegated-channel.js';
@@ -157,7 +158,7 @@ export class DelegatedConnection {
   receive(raw: Buffer): void {
     if (this.closed) return;
     this.ch.counters.rx[raw[1]!]++;
-    const xid = raw.readUInt32BE(4);
+    const xid = u32At(raw, 4);
     let msg: OfpMessage;
     try {
       msg = decodeMessage(raw);

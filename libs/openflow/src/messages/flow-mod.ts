@@ -3,6 +3,7 @@ import { OFPT } from '../constants.js';
 import { MessageCodec } from '../codec.js';
 import { decodeInstructions, encodeInstructions, Instruction, instructionsLength } from '../instructions.js';
 import { decodeMatch, encodeMatch, Match, matchLength } from '../oxm.js';
+import { readU64, u32At } from '../wire.js';
 
 export interface FlowMod {
   type: (typeof OFPT)['FLOW_MOD'];
@@ -25,18 +26,21 @@ export interface FlowMod {
 export const flowModCodec: MessageCodec<FlowMod> = {
   decode(r, xid) {
     r.need(40);
-    const cookie = r.u64();
-    const cookieMask = r.u64();
-    const tableId = r.u8();
-    const command = r.u8();
-    const idleTimeout = r.u16();
-    const hardTimeout = r.u16();
-    const priority = r.u16();
-    const bufferId = r.u32();
-    const outPort = r.u32();
-    const outGroup = r.u32();
-    const flags = r.u16();
-    r.skip(2);
+    // The fixed part is read by offset once its 40 bytes are known to be there.
+    const b = r.buf;
+    const p = r.pos;
+    const cookie = readU64(b, p);
+    const cookieMask = readU64(b, p + 8);
+    const tableId = b[p + 16];
+    const command = b[p + 17];
+    const idleTimeout = (b[p + 18] << 8) | b[p + 19];
+    const hardTimeout = (b[p + 20] << 8) | b[p + 21];
+    const priority = (b[p + 22] << 8) | b[p + 23];
+    const bufferId = u32At(b, p + 24);
+    const outPort = u32At(b, p + 28);
+    const outGroup = u32At(b, p + 32);
+    const flags = (b[p + 36] << 8) | b[p + 37];
+    r.pos = p + 40;
     const match = decodeMatch(r);
     // The instructions fill the rest of the message, which is exactly r's range: no sub-reader needed.
     const instructions = decodeInstructions(r);
