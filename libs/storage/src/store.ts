@@ -71,6 +71,9 @@ import {
   TenantRecord,
 } from './types.js';
 
+/** Queues at most this long are committed on the store's own connection by `commit`, not handed to its writer thread. */
+const INLINE_OPS = 16;
+
 /** The database file inside a data directory. */
 export const DB_FILE = 'nicvisor.db';
 
@@ -296,6 +299,22 @@ export class Store {
 
   get isOpen(): boolean {
     return !this.closed;
+  }
+
+  /**
+   * Commits what is queued, waiting only when it must: with nothing queued
+   * and nothing in flight, nothing to do; a few operations (at most
+   * INLINE_OPS) with nothing in flight on the writer thread are written
+   * here and now (a barrier behind a flow-mod or two is answered without two
+   * hops between threads); otherwise as `flushAsync`. A promise only when
+   * there is something to wait for; a failed write throws, as `flush` does.
+   */
+  commit(): void | Promise<number> {
+    if (this.writer === undefined || (this.writer.idle && this.ops <= INLINE_OPS)) {
+      this.flush();
+      return;
+    }
+    return this.flushAsync();
   }
 
   /**

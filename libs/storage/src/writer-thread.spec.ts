@@ -55,6 +55,27 @@ describe('the writer thread', () => {
     }
   });
 
+  it('commit writes a few operations here and now when the thread is idle, and hands a longer queue to the thread', async () => {
+    const store = Store.open(file, { writerThread: true });
+    try {
+      store.instances.create(newInstance('fw1', 'acme', [1]));
+      const ids = store.shadow.flowRowIds('fw1')!;
+      expect(store.commit()).toBeUndefined(); // nothing queued
+      put(store, shadowFlowOf('fw1', ids.take(), 'acme', flowMod(1, 1, [inPort(1)])));
+      store.audit.append({ actor: 'acme', vnf: 'fw1', action: 'flow-mod.add', result: 'ok' });
+      expect(store.commit()).toBeUndefined();
+      expect(committed('shadow_flow_rows')).toBe(1);
+      expect(committed('audit')).toBe(1);
+      for (let p = 2; p < 40; p++) put(store, shadowFlowOf('fw1', ids.take(), 'acme', flowMod(1, p, [inPort(1)])));
+      const pending = store.commit();
+      expect(pending).toBeInstanceOf(Promise);
+      expect(await pending).toBe(38);
+      expect(committed('shadow_flow_rows')).toBe(39);
+    } finally {
+      store.close();
+    }
+  });
+
   it('flushAsync resolves once the queue is committed; reads and immediate writes see every earlier write', async () => {
     const store = Store.open(file, { writerThread: true });
     try {

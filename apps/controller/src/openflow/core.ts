@@ -255,7 +255,9 @@ export class OpenflowCore {
     for (const s of this.subs) s.unsubscribe();
     await Promise.all([...this.channels.values()].map((c) => c.close()));
     this.channels.clear();
-    await this.shadow.flush().catch(() => undefined);
+    await Promise.resolve()
+      .then(() => this.shadow.flush())
+      .catch(() => undefined);
     await this.listener.close();
     this.registry.close();
   }

@@ -16,6 +16,7 @@ import {
   OFPBRC,
   OFPCR_ROLE,
   OFPET,
+  OFPFC,
   OFPFMFC,
   OFPG,
   OFPIT,
@@ -205,6 +206,45 @@ describe('delegated channel: the vNF sees its own switch', () => {
     const x = 0xfffffff0;
     c.send({ type: OFPT.MULTIPART_REQUEST, xid: x, flags: 0, body: { mpType: OFPMP.DESC } });
     expect(await c.waitFor((m) => m.xid === x)).toMatchObject({ type: OFPT.MULTIPART_REPLY });
+  });
+
+  it('barrier: with nothing of the connection unconfirmed at the NIC, answered without asking it, still after earlier replies', async () => {
+    const c = await client(fw2);
+    await c.barrier(); // the HELLO exchange and anything earlier settled
+    const session = core.readySession(fw2.dpid)!;
+    // Counts the barriers nicvisor sends the NIC on this session.
+    let asked = 0;
+    const barrierThen = session.barrierThen.bind(session);
+    session.barrierThen = (done, failed) => {
+      asked++;
+      barrierThen(done, failed);
+    };
+    try {
+      // Nothing in flight: answered here.
+      await c.barrier();
+      expect(asked).toBe(0);
+      // A request in flight at the NIC: the barrier is answered here too, but its reply waits for the request's.
+      const statsXid = c.xid();
+      c.send({ type: OFPT.MULTIPART_REQUEST, xid: statsXid, flags: 0, body: { mpType: OFPMP.DESC } });
+      const bxid = c.xid();
+      c.send({ type: OFPT.BARRIER_REQUEST, xid: bxid });
+      await c.waitFor((m) => m.xid === bxid && m.type === OFPT.BARRIER_REPLY);
+      expect(c.got.findIndex((m) => m.xid === statsXid)).toBeLessThan(c.got.findIndex((m) => m.xid === bxid));
+      expect(asked).toBe(0);
+      // A flow-mod right before it: the barrier goes to the NIC, and by its reply the flow is there and in the shadow.
+      const before = core.shadow.flowCount(fw2.dpid, 'fw2');
+      c.send(flowMod({ tableId: 0, priority: 21, match: [{ field: 'in_port', value: 3 }], actions: [output(4)] }));
+      await c.barrier();
+      expect(asked).toBe(1);
+      expect(nicFlows(fw2.dpid).filter((f) => f.tableId === 1 && f.priority === 21)).toHaveLength(1);
+      expect(core.shadow.flowCount(fw2.dpid, 'fw2')).toBe(before + 1);
+      c.send(flowMod({ command: OFPFC.DELETE_STRICT, tableId: 0, priority: 21, match: [{ field: 'in_port', value: 3 }] }));
+      await c.barrier();
+      expect(core.shadow.flowCount(fw2.dpid, 'fw2')).toBe(before);
+      expect(c.errors()).toEqual([]);
+    } finally {
+      session.barrierThen = barrierThen;
+    }
   });
 
   it('barrier: replied only once everything before it is done on the NIC, in order with other replies', async () => {

@@ -421,10 +421,29 @@ export class VnfChannel {
 
   /** A barrier of ours, to confirm relayed messages when the vNF sends none. */
   confirm(): void {
-    this.nicCall((s) => s.barrier()).catch(() => undefined);
+    this.nicBarrier(() => undefined);
   }
 
-  flush(): Promise<void> {
+  /**
+   * A barrier on the NIC, sent again on the next session if the connection
+   * drops first (as `nicCall`); `done` hears of its end, with the error if it
+   * failed otherwise. Callbacks rather than a promise: a vNF's barrier is
+   * answered in the turn the NIC's answer arrives.
+   */
+  nicBarrier(done: (err?: Error) => void): void {
+    const run = (s: NicSession): void =>
+      s.barrierThen(
+        () => done(),
+        (e) => {
+          if (e instanceof NicClosedError && !this.closed) this.withNic(run);
+          else done(e);
+        },
+      );
+    this.withNic(run);
+  }
+
+  /** Audits what was accepted and commits the shadow; a promise only while the store still has something to commit. */
+  flush(): void | Promise<void> {
     this.flushAudit();
     return this.host.shadow.flush();
   }

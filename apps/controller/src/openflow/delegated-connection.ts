@@ -11,8 +11,9 @@
  *   the NIC session with xids of nicvisor's, and the NIC's errors mapped
  *   back to the vNF's xid and bytes.
  * - Replies leave in request order (a FIFO of reply slots); a BARRIER_REPLY
- *   is sent only after the NIC answered a barrier sent after everything
- *   this connection sent before it, and the shadow was flushed.
+ *   is sent only once everything this connection sent before it is done —
+ *   after the NIC answered a barrier sent after it, unless nothing of it is
+ *   still unconfirmed there — and the shadow was flushed.
  * - Multipart replies are filtered per part (REPLY_MORE kept right) or,
  *   for a fanned-out aggregate, merged.
  *
@@ -304,22 +305,35 @@ export class DelegatedConnection {
     });
   }
 
+  /**
+   * Answered once everything this connection sent before it is done (§6.2)
+   * and the store has committed what that changed: with something of it
+   * still unconfirmed at the NIC, after a barrier there; with nothing (every
+   * relayed message confirmed or refused, every request's reply in its slot
+   * before this one), at once.
+   */
   private barrier(xid: number): void {
     const s = this.slot();
-    this.ch
-      .nicCall((nic) => nic.barrier())
-      .then(() => this.ch.flush())
-      .then(
-        () => {
-          s.out.push(encodeMessage({ type: OFPT.BARRIER_REPLY, xid }));
-          this.complete(s);
-        },
-        (e: Error) => {
-          this.ch.log(`${this.ch.vnf}: barrier failed: ${e.message}`);
-          s.out.push(encodeMessage({ type: OFPT.BARRIER_REPLY, xid }));
-          this.complete(s);
-        },
-      );
+    const answer = (): void => {
+      s.out.push(encodeMessage({ type: OFPT.BARRIER_REPLY, xid }));
+      this.complete(s);
+    };
+    const failed = (e: Error): void => {
+      this.ch.log(`${this.ch.vnf}: barrier failed: ${e.message}`);
+      answer();
+    };
+    const commit = (): void => {
+      let committed: void | Promise<void>;
+      try {
+        committed = this.ch.flush();
+      } catch (e) {
+        return failed(e as Error);
+      }
+      if (committed === undefined) answer();
+      else committed.then(answer, failed);
+    };
+    if (this.unconfirmed === 0) commit();
+    else this.ch.nicBarrier((err) => (err === undefined ? commit() : failed(err)));
   }
 
   private multipart(xid: number, requests: MultipartRequest[], plan: 'each' | 'aggregate'): void {

@@ -319,8 +319,17 @@ export class NicSession {
   }
 
   /** Resolves when everything sent before it has been done by the NIC. */
-  async barrier(): Promise<void> {
-    await this.expect({ type: OFPT.BARRIER_REQUEST, xid: 0 }, K_SINGLE);
+  barrier(): Promise<void> {
+    return new Promise<void>((resolve, reject) => this.barrierThen(resolve, reject));
+  }
+
+  /**
+   * `barrier()` with callbacks (either may run before this returns, on a
+   * closed session): nothing between the NIC's reply and the caller's next
+   * step, so a vNF's barrier reply leaves in the turn the NIC's arrives.
+   */
+  barrierThen(done: () => void, failed: (e: Error) => void): void {
+    this.expectWith({ type: OFPT.BARRIER_REQUEST, xid: 0 }, K_SINGLE, done, failed);
   }
 
   /** Every flow entry (all tables), from the flow-stats reply parts. */
@@ -337,17 +346,22 @@ export class NicSession {
   }
 
   private expect(msg: OfpMessage, kind: number): Promise<unknown> {
-    if (this.state === 'closed') return Promise.reject(new NicClosedError(this.closeReason ?? 'closed'));
+    return new Promise((resolve, reject) => this.expectWith(msg, kind, resolve, reject));
+  }
+
+  private expectWith(msg: OfpMessage, kind: number, resolve: (v: never) => void, reject: (e: Error) => void): void {
+    if (this.state === 'closed') {
+      reject(new NicClosedError(this.closeReason ?? 'closed'));
+      return;
+    }
     const xid = this.allocXid();
     const raw = encodeMessage(msg);
     raw.writeUInt32BE(xid, 4);
-    return new Promise((resolve, reject) => {
-      const p: Pending = { kind, resolve: resolve as (v: never) => void, reject, deadline: Date.now() + this.opts.requestTimeoutMs, onewaysBefore: this.owSeqNext };
-      if (kind === K_MULTIPART) p.parts = [];
-      this.pending.set(xid, p);
-      this.timed.add(xid);
-      this.io.send(raw);
-    });
+    const p: Pending = { kind, resolve, reject, deadline: Date.now() + this.opts.requestTimeoutMs, onewaysBefore: this.owSeqNext };
+    if (kind === K_MULTIPART) p.parts = [];
+    this.pending.set(xid, p);
+    this.timed.add(xid);
+    this.io.send(raw);
   }
 
   private sendMsg(msg: OfpMessage): void {
@@ -413,8 +427,13 @@ export class NicSession {
   private settle(xid: number, p: Pending, value: unknown, err?: Error): void {
     this.pending.delete(xid);
     this.timed.delete(xid);
-    if (err !== undefined) p.reject(err);
-    else p.resolve(value as never);
+    try {
+      if (err !== undefined) p.reject(err);
+      else p.resolve(value as never);
+    } catch (e) {
+      // A callback's failure (barrierThen) must not end the session or the process.
+      this.log(`${this.label}: internal error handling the answer to xid ${xid}: ${(e as Error).stack ?? String(e)}`);
+    }
   }
 
   private barrierReply(xid: number): void {

@@ -484,9 +484,9 @@ export class Shadow {
     this.sink?.clear(datapathId);
   }
 
-  /** Commits batched writes to the sink. */
-  async flush(): Promise<void> {
-    await this.sink?.flush();
+  /** Commits batched writes to the sink: a promise while it has something to commit. */
+  flush(): void | Promise<void> {
+    return this.sink?.flush();
   }
 
   private putFlow(d: DatapathShadow, datapathId: bigint, f: FlowEntry, persist: boolean): void {

@@ -119,8 +119,9 @@ export class StoreShadowSink implements ShadowSink {
     this.names.delete(datapathId);
   }
 
-  /** Resolves once everything queued before it is committed (by the store's writer thread, if it has one). */
-  async flush(): Promise<void> {
-    if (this.store.isOpen) await this.store.flushAsync();
+  /** Everything queued before it is committed when this returns, or when the promise it returns resolves (see Store.commit). */
+  flush(): void | Promise<void> {
+    if (!this.store.isOpen) return;
+    return this.store.commit()?.then(() => undefined);
   }
 }
