@@ -39,22 +39,21 @@
  */
 import { spawn, ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect as netConnect, Socket } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClientProxyFactory, Transport } from '@nestjs/microservices';
 import { firstValueFrom } from 'rxjs';
-import { decodeMessage, encodeMessage, Framer, MultipartRequest, OFPFC, OFPG, OFPMP, OFPP, OFPT, OFPTT, ourHello } from '../libs/openflow/src/index.js';
+import { OFPMP, OFPP, OFPT } from '../libs/openflow/src/index.js';
 import { Store } from '../libs/storage/src/store.js';
 import { createOwnership, Ownership } from '../libs/tenancy/src/index.js';
 import { RemoteNicDriver } from '../apps/controller/src/nic/remote-driver.js';
 import { OpenflowCore } from '../apps/controller/src/openflow/core.js';
 import { StoreShadowSink } from '../apps/controller/src/openflow/store-sink.js';
 import { CertificateAuthority } from '../apps/controller/src/pki/ca.js';
-import { connect as tlsConnect } from 'node:tls';
 import { NIC_PATTERNS } from '../apps/smartnic/src/smartnic.constants.js';
 import type { InstanceView } from '../apps/smartnic/src/smartnic.dto.js';
 import { flowMods } from './flow-mods.js';
+import { aggregateAll, Client, dialTls, TlsCredentials } from './of-client.js';
 
 const N = Number(process.env.BENCH_FLOWMODS ?? 100_000);
 const N_BARRIERS = Number(process.env.BENCH_BARRIERS ?? 2000);
@@ -65,121 +64,6 @@ const TARGET = `≥ ${(200_000).toLocaleString('en-US')}`;
 const TARGET_ADDED_P50_US = 50;
 /** `npm run bench:channel -- --tls`: also measure a TLS channel. */
 const TLS = process.argv.includes('--tls');
-
-/** Deletes every flow of view table `table` (as the vNF would): between rounds, untimed. */
-function deleteAll(table: number): Buffer {
-  return encodeMessage({
-    type: OFPT.FLOW_MOD,
-    xid: 1,
-    cookie: 0n,
-    cookieMask: 0n,
-    tableId: table,
-    command: OFPFC.DELETE,
-    idleTimeout: 0,
-    hardTimeout: 0,
-    priority: 0,
-    bufferId: 0xffffffff,
-    outPort: OFPP.ANY,
-    outGroup: OFPG.ANY,
-    flags: 0,
-    match: [],
-    instructions: [],
-  });
-}
-
-/** How a client reaches its switch: plain TCP here. */
-export type Dial = (port: number) => Promise<Socket>;
-
-const dialTcp: Dial = (port) =>
-  new Promise<Socket>((resolve, reject) => {
-    const sock = netConnect({ host: '127.0.0.1', port }, () => resolve(sock));
-    sock.once('error', reject);
-  });
-
-/** An OpenFlow client that counts errors and resolves barriers and requests by xid. */
-class Client {
-  errors = 0;
-  private readonly framer = new Framer();
-  private readonly waiting = new Map<number, (raw: Buffer) => void>();
-  private helloSeen!: () => void;
-  readonly hello = new Promise<void>((r) => (this.helloSeen = r));
-
-  constructor(readonly socket: Socket) {
-    socket.setNoDelay(true);
-    socket.on('data', (c: Buffer) => {
-      for (const raw of this.framer.push(c)) {
-        const type = raw[1];
-        if (type === OFPT.HELLO) this.helloSeen();
-        else if (type === OFPT.ERROR) this.errors++;
-        else if (type === OFPT.BARRIER_REPLY || type === OFPT.MULTIPART_REPLY) {
-          const xid = raw.readUInt32BE(4);
-          const w = this.waiting.get(xid);
-          this.waiting.delete(xid);
-          w?.(raw);
-        }
-      }
-    });
-    socket.write(encodeMessage(ourHello(1)));
-  }
-
-  static async open(port: number, dial: Dial = dialTcp): Promise<Client> {
-    const c = new Client(await dial(port));
-    await c.hello;
-    return c;
-  }
-
-  barrier(xid: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      this.waiting.set(xid, () => resolve());
-      this.socket.write(encodeMessage({ type: OFPT.BARRIER_REQUEST, xid }));
-    });
-  }
-
-  /** Flows in every table of its switch (an aggregate-stats request). */
-  flowCount(): Promise<number> {
-    const xid = 0xfffffff2;
-    return new Promise<number>((resolve, reject) => {
-      this.waiting.set(xid, (raw) => {
-        const m = decodeMessage(raw);
-        if (m.type === OFPT.MULTIPART_REPLY && m.body.mpType === OFPMP.AGGREGATE) resolve(m.body.flowCount);
-        else reject(new Error(`unexpected reply type ${m.type}`));
-      });
-      this.socket.write(encodeMessage({ type: OFPT.MULTIPART_REQUEST, xid, flags: 0, body: aggregateAll() }));
-    });
-  }
-
-  /** Writes the flow-mods in 64 KiB slices as the socket drains, then a barrier; resolves when it is answered. */
-  async blast(mods: Buffer): Promise<void> {
-    const slice = 1 << 16;
-    for (let off = 0; off < mods.length; off += slice) {
-      const ok = this.socket.write(mods.subarray(off, Math.min(mods.length, off + slice)));
-      if (!ok) await new Promise<void>((r) => this.socket.once('drain', () => r()));
-    }
-    await this.barrier(0xfffffff0);
-  }
-
-  /** Deletes the flows of a table, untimed. */
-  async clear(table: number): Promise<void> {
-    this.socket.write(deleteAll(table));
-    await this.barrier(0xfffffff1);
-  }
-
-  /** One barrier's round-trip time, in µs; `lead` (encoded messages) is written just before it. */
-  async barrierRtt(xid: number, lead?: Buffer): Promise<number> {
-    const t0 = process.hrtime.bigint();
-    if (lead !== undefined) this.socket.write(lead);
-    await this.barrier(xid);
-    return Number(process.hrtime.bigint() - t0) / 1000;
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-}
-
-function aggregateAll(): MultipartRequest['body'] {
-  return { mpType: OFPMP.AGGREGATE, tableId: OFPTT.ALL, outPort: OFPP.ANY, outGroup: OFPG.ANY, cookie: 0n, cookieMask: 0n, match: [] };
-}
 
 /** CPU seconds (user + system) of a process or thread from /proc (Linux; clock ticks of 10 ms); NaN where it is missing. */
 function procCpuSecs(statPath: string): number {
@@ -244,6 +128,9 @@ class EmulatorProcess {
 interface ChannelPath {
   label: string;
   client: Client;
+  /** Where the client connects, and with what credentials if over mutual TLS (the barrier client dials it too). */
+  port: number;
+  tls?: TlsCredentials;
   /** N flow-mods in the client's terms. */
   mods: Buffer;
   /** The client's table the flow-mods go to (cleared between rounds). */
@@ -283,18 +170,27 @@ async function measureBlast(path: ChannelPath, emu: EmulatorProcess): Promise<Bl
 }
 
 /**
- * N_BARRIERS sequential barriers on each path, taking turns (one on each,
- * then again), so a busy moment of the shared machine hits every path
- * alike; each path's round-trip times sorted, in µs.
+ * N_BARRIERS sequential barriers on each path, the paths taking turns (so a
+ * busy moment of the shared machine hits them alike), from a client process
+ * of its own (bench/barrier-client.ts), as a vNF's controller is one; with
+ * `behindFlowMod`, each barrier is written right after the path's first
+ * flow-mod (the same flow each time: an ADD that replaces it). Each path's
+ * round-trip times sorted, in µs.
  */
 async function measureBarriers(paths: ChannelPath[], behindFlowMod = false): Promise<number[][]> {
-  const out = paths.map(() => [] as number[]);
-  // Behind a flow-mod: the path's first one (the same flow each time: an ADD that replaces it).
-  const lead = paths.map((p) => (behindFlowMod ? p.mods.subarray(0, p.mods.readUInt16BE(2)) : undefined));
-  for (let i = 0; i < N_BARRIERS; i++) {
-    for (let k = 0; k < paths.length; k++) out[k].push(await paths[k].client.barrierRtt(0x10000000 + i, lead[k]));
-  }
-  return out.map((xs) => xs.sort((x, y) => x - y));
+  const job = {
+    n: N_BARRIERS,
+    paths: paths.map((p) => ({ port: p.port, tls: p.tls, ...(behindFlowMod ? { lead: p.mods.subarray(0, p.mods.readUInt16BE(2)).toString('hex') } : {}) })),
+  };
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', './bin/register.js', 'bench/barrier-client.ts', JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    child.stdout!.on('data', (c: Buffer) => (text += c.toString()));
+    child.once('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`the barrier client exited with ${code}`))));
+  });
+  const { rtts, errors } = JSON.parse(out) as { rtts: number[][]; errors: number };
+  if (errors > 0) throw new Error(`the barrier client got ${errors} errors`);
+  return rtts.map((xs) => xs.sort((x, y) => x - y));
 }
 
 function pct(sorted: number[], p: number): number {
@@ -391,21 +287,17 @@ async function main(): Promise<void> {
   const cd = await Client.open(directView.channel.listen!.port);
   // The policy translates the vNF's table 0 to physical 1; without it, the vNF's ids reach the NIC untranslated, so physical 1.
   const paths: ChannelPath[] = [
-    { label: 'policy on', client: await Client.open(a.port), mods: flowMods(N, 0, 2), table: 0, baseline: 2, flowsOnNic: () => nicFlows(a.dpid) },
-    { label: 'policy off', client: await Client.open(b.port), mods: flowMods(N, 1, 4), table: 1, baseline: 2, flowsOnNic: () => nicFlows(b.dpid) },
-    { label: 'direct', client: cd, mods: flowMods(N, 1, 16), table: 1, baseline: 0, flowsOnNic: () => cd.flowCount() },
+    { label: 'policy on', client: await Client.open(a.port), port: a.port, mods: flowMods(N, 0, 2), table: 0, baseline: 2, flowsOnNic: () => nicFlows(a.dpid) },
+    { label: 'policy off', client: await Client.open(b.port), port: b.port, mods: flowMods(N, 1, 4), table: 1, baseline: 2, flowsOnNic: () => nicFlows(b.dpid) },
+    { label: 'direct', client: cd, port: directView.channel.listen!.port, mods: flowMods(N, 1, 16), table: 1, baseline: 0, flowsOnNic: () => cd.flowCount() },
   ];
   const [on, off, direct] = paths;
   let viaTls: ChannelPath | undefined;
   if (ca !== undefined) {
     const t = await vnf('bench-tls', [5, 6], true);
-    const creds = await ca.issue('vnf', 'bench-tls');
-    const dialTls: Dial = (port) =>
-      new Promise<Socket>((resolve, reject) => {
-        const sock = tlsConnect({ host: '127.0.0.1', port, ...creds, checkServerIdentity: () => undefined }, () => resolve(sock));
-        sock.once('error', reject);
-      });
-    viaTls = { label: 'policy on, TLS', client: await Client.open(t.port, dialTls), mods: flowMods(N, 0, 6), table: 0, baseline: 2, flowsOnNic: () => nicFlows(t.dpid) };
+    const { key, cert, ca: caCert } = await ca.issue('vnf', 'bench-tls');
+    const tls = { key, cert, ca: caCert };
+    viaTls = { label: 'policy on, TLS', client: await Client.open(t.port, dialTls(tls)), port: t.port, tls, mods: flowMods(N, 0, 6), table: 0, baseline: 2, flowsOnNic: () => nicFlows(t.dpid) };
     paths.push(viaTls);
   }
   const samples = new Map<ChannelPath, BlastSample[]>(paths.map((p) => [p, []]));

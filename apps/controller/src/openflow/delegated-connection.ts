@@ -79,6 +79,8 @@ export class DelegatedConnection {
   private readonly slots: Slot[] = [];
   /** Messages relayed to the NIC and not yet confirmed by a barrier. */
   private unconfirmed = 0;
+  /** Messages relayed since the last barrier this connection had sent to the NIC (its own, or one of ours). */
+  private unbarriered = 0;
   private confirmScheduled = false;
 
   constructor(
@@ -276,6 +278,7 @@ export class DelegatedConnection {
       this.unconfirmed++;
       ch.relayToNic(Relayed.of(this, msg, xid, raw, messages[i], group));
     }
+    this.unbarriered += messages.length;
     this.scheduleConfirm();
   }
 
@@ -294,14 +297,17 @@ export class DelegatedConnection {
 
   /**
    * Makes sure relayed messages get confirmed (and so reach the shadow)
-   * even when the vNF sends no barrier: one barrier of ours per burst.
+   * even when the vNF sends no barrier: one barrier of ours per burst,
+   * unless the vNF's own went after them.
    */
   private scheduleConfirm(): void {
     if (this.confirmScheduled) return;
     this.confirmScheduled = true;
     setImmediate(() => {
       this.confirmScheduled = false;
-      if (this.unconfirmed > 0) this.ch.confirm();
+      if (this.unbarriered === 0) return;
+      this.unbarriered = 0;
+      this.ch.confirm();
     });
   }
 
@@ -332,8 +338,9 @@ export class DelegatedConnection {
       if (committed === undefined) answer();
       else committed.then(answer, failed);
     };
-    if (this.unconfirmed === 0) commit();
-    else this.ch.nicBarrier((err) => (err === undefined ? commit() : failed(err)));
+    if (this.unconfirmed === 0) return commit();
+    this.unbarriered = 0;
+    this.ch.nicBarrier((err) => (err === undefined ? commit() : failed(err)));
   }
 
   private multipart(xid: number, requests: MultipartRequest[], plan: 'each' | 'aggregate'): void {
