@@ -24,7 +24,8 @@
  * nicvisor plus the clients, which only write prepared bytes) and the
  * emulator's (/proc), per flow-mod. One warm-up round is run and discarded,
  * then BENCH_REPS rounds, each measuring every path of (a) and (b) back to
- * back (so a busy moment hits all alike); each figure is the median over the
+ * back (so a busy moment hits all alike; which path goes first turns from
+ * round to round); each figure is the median over the
  * rounds, with its range. Each blast's flows are deleted (untimed) right
  * after it, so every blast fills the same empty table and starts with an
  * empty shadow.
@@ -315,7 +316,9 @@ async function main(): Promise<void> {
   let lost = 0;
   for (let round = 0; round <= REPS; round++) {
     const keep = round > 0; // round 0 warms up (JIT, socket buffers, SQLite cache) and is not counted
-    for (const p of paths) {
+    // The paths take turns going first: the first blast of a round pays for the garbage the round before left.
+    for (let k = 0; k < paths.length; k++) {
+      const p = paths[(k + round) % paths.length];
       const s = await measureBlast(p, emu);
       lost += s.lost;
       check(`round ${round}: ${p.label}: ${s.lost} lost`, s.lost === 0);
