@@ -45,6 +45,7 @@ import {
   OP_METER_UPSERT,
   packBatch,
 } from './batch.js';
+import { FLOW_MOD_AT } from '@nicvisor/openflow';
 import { canonicalJson, toJson } from './json.js';
 import { canonicalOxms } from './flow-key.js';
 import { FlowRowIds } from './flow-row-ids.js';
@@ -103,7 +104,6 @@ export function formatDatapathId(dpid: bigint | number): string {
   if (n < 0n || n > 0xffffffffffffffffn) throw new StoreInputError(`datapath id ${dpid} is not a 64-bit unsigned value`);
   return n.toString(16).padStart(16, '0');
 }
-
 
 const AUDIT_RESULTS: ReadonlySet<string> = new Set<AuditResult>(['ok', 'denied', 'error']);
 const DPID = /^[0-9a-f]{16}$/;
@@ -454,12 +454,6 @@ export class Store {
     if (++this.ops >= this.maxPending) this.full();
   }
 
-  /** @internal */
-  enqueue7(op: number, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown, g: unknown): void {
-    this.checkOpen();
-    this.queue.push(op, a, b, c, d, e, f, g);
-    if (++this.ops >= this.maxPending) this.full();
-  }
 }
 
 /** Tenants: created on first use (by `ensure` or by creating one of their instances). */
@@ -565,10 +559,7 @@ export class InstanceRepository {
       const now = s.now();
       const created = input.createdAt ?? now;
       s.stmt('INSERT OR IGNORE INTO tenants (id, created_at) VALUES (?, ?)').run(input.tenant, now);
-      const number = s
-        .stmt('INSERT INTO counters (name, value) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value')
-        .pluck()
-        .get(INSTANCE_NUMBER_COUNTER) as number;
+      const number = s.counters.bump(INSTANCE_NUMBER_COUNTER);
       s.stmt(
         `INSERT INTO instances (vnf, tenant, nic, datapath_id, ports, tables, quotas, channel_mode, channel_target,
            endpoint_port, request, created_at, updated_at, number) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -844,24 +835,18 @@ export class ShadowRepository {
   }
 }
 
-// Offsets in an encoded OFPT_FLOW_MOD (§7.3.4.2).
-const FM_COOKIE = 8;
-const FM_TABLE = 24;
-const FM_PRIORITY = 30;
-const FM_MATCH = 48;
-
 /** A stored flow row as a ShadowFlow (table, priority, cookie and canonical match read from its bytes); undefined if they cannot be read. */
 function flowOfRow(vnf: string, id: number, owner: Principal, fm: Buffer): ShadowFlow | undefined {
-  if (fm.length < FM_MATCH + 4) return undefined;
-  const end = FM_MATCH + fm.readUInt16BE(FM_MATCH + 2);
+  if (fm.length < FLOW_MOD_AT.match + 4) return undefined;
+  const end = FLOW_MOD_AT.match + fm.readUInt16BE(FLOW_MOD_AT.match + 2);
   if (end > fm.length) return undefined;
   let match: Buffer;
   try {
-    match = canonicalOxms(fm, FM_MATCH + 4, end);
+    match = canonicalOxms(fm, FLOW_MOD_AT.match + 4, end);
   } catch {
     return undefined;
   }
-  return { vnf, id, tableId: fm[FM_TABLE], priority: fm.readUInt16BE(FM_PRIORITY), match, owner, cookie: fm.readBigUInt64BE(FM_COOKIE), flowMod: fm };
+  return { vnf, id, tableId: fm[FLOW_MOD_AT.tableId], priority: fm.readUInt16BE(FLOW_MOD_AT.priority), match, owner, cookie: fm.readBigUInt64BE(FLOW_MOD_AT.cookie), flowMod: fm };
 }
 
 /** Named counters that only go up and survive restarts (e.g. 'datapath-id'). */
@@ -871,13 +856,15 @@ export class CounterRepository {
   /** Increments the counter (created at 0) in its own transaction and returns the new value: 1, 2, … */
   next(name: string): number {
     requireName('counter', name);
-    return this.store.write(
-      () =>
-        this.store
-          .stmt('INSERT INTO counters (name, value) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value')
-          .pluck()
-          .get(name) as number,
-    );
+    return this.store.write(() => this.bump(name));
+  }
+
+  /** @internal `next` within the caller's transaction. */
+  bump(name: string): number {
+    return this.store
+      .stmt('INSERT INTO counters (name, value) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value')
+      .pluck()
+      .get(name) as number;
   }
 
   /** The last value handed out, 0 if none. */

@@ -12,14 +12,11 @@
  * shadow entry and its store record (see Shadow.applyFlowAdd), so the hot
  * path never keeps a decoded flow-mod past its confirmation.
  */
-import { encodeMessage, FlowMod, OFPFC, OFPIT, OFPT, OfpMessage } from '@nicvisor/openflow';
+import { encodeMessage, FLOW_MOD_AT, FlowMod, OFPFC, OFPIT, OfpMessage, OFPT } from '@nicvisor/openflow';
 import type { DelegatedConnection } from './delegated-connection.js';
-import { FM_MATCH } from './shadow.js';
 
 /** What an error gives back of the offending message (§7.5.4.1: at least 64 bytes). */
 const ERROR_DATA = 64;
-/** Offset of the table id in an encoded flow-mod. */
-const FM_TABLE = 24;
 
 /** A copy of `raw` (Buffer.from takes a slower, more general way to the same bytes). */
 function copyOf(raw: Buffer): Buffer {
@@ -90,21 +87,21 @@ export class Relayed {
       phys.outPort !== vnf.outPort ||
       phys.outGroup !== vnf.outGroup ||
       phys.flags !== vnf.flags ||
-      raw[FM_TABLE] !== vnf.tableId
+      raw[FLOW_MOD_AT.tableId] !== vnf.tableId
     ) {
       return false;
     }
     const out = this.out;
     if (phys.tableId !== vnf.tableId) {
       this.vnfTable = vnf.tableId;
-      out[FM_TABLE] = phys.tableId;
+      out[FLOW_MOD_AT.tableId] = phys.tableId;
     }
     if (phys.instructions === vnf.instructions) return true;
     const a = vnf.instructions;
     const b = phys.instructions;
     if (a.length !== b.length) return false;
     // The instructions follow the match, padded to 8 bytes; the decoder read them in this order.
-    let p = FM_MATCH + ((raw.readUInt16BE(FM_MATCH + 2) + 7) & ~7);
+    let p = FLOW_MOD_AT.match + ((raw.readUInt16BE(FLOW_MOD_AT.match + 2) + 7) & ~7);
     for (let i = 0; i < a.length; i++) {
       if (p + 4 > raw.length) return false;
       const type = raw.readUInt16BE(p);
@@ -127,7 +124,7 @@ export class Relayed {
     if (this.vnfHead !== undefined) return this.vnfHead;
     const b = Buffer.from(this.out.subarray(0, ERROR_DATA));
     if (b.length >= 8) b.writeUInt32BE(this.vnfXid, 4);
-    if (this.vnfTable >= 0) b[FM_TABLE] = this.vnfTable;
+    if (this.vnfTable >= 0) b[FLOW_MOD_AT.tableId] = this.vnfTable;
     const g = this.gotoPatches;
     if (g !== undefined) for (let i = 0; i < g.length; i += 2) b[g[i]] = g[i + 1];
     return b;

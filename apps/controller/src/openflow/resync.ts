@@ -9,6 +9,7 @@
  */
 import {
   encodeInstructions,
+  FLOW_MOD_AT,
   GroupDesc,
   type Instruction,
   instructionsLength,
@@ -25,11 +26,11 @@ import {
   Writer,
 } from '@nicvisor/openflow';
 import type { NicSession } from './nic-session.js';
-import { FM_MATCH, flowKey, Shadow } from './shadow.js';
+import { flowKey, Shadow } from './shadow.js';
 
 /** The instructions of an encoded flow-mod (after its match, padded to 8 bytes). */
 function rawInstructions(raw: Buffer): Buffer {
-  return raw.subarray(FM_MATCH + ((raw.readUInt16BE(FM_MATCH + 2) + 7) & ~7), raw.readUInt16BE(2));
+  return raw.subarray(FLOW_MOD_AT.match + ((raw.readUInt16BE(FLOW_MOD_AT.match + 2) + 7) & ~7), raw.readUInt16BE(2));
 }
 
 function encodedInstructions(list: readonly Instruction[]): Buffer {

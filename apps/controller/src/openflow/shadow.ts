@@ -21,6 +21,8 @@ import {
   Action,
   decodeMessage,
   encodeMessage,
+  encodeOxm,
+  FLOW_MOD_AT,
   FlowMod,
   FlowRemoved,
   GroupMod,
@@ -37,9 +39,8 @@ import {
   OFPP,
   OFPT,
   OFPTT,
-  OxmTlv,
-  encodeOxm,
   oxmLength,
+  OxmTlv,
   Writer,
 } from '@nicvisor/openflow';
 import { writeCanonicalOxms } from '@nicvisor/storage/flow-key.js';
@@ -152,29 +153,14 @@ export function flowKey(tableId: number, priority: number, match: Match): string
   return keyOf(tableId, priority, w.buf, 0, w.pos);
 }
 
-// Offsets in an encoded OFPT_FLOW_MOD (§7.3.4.2).
-const FM_COOKIE = 8;
-const FM_COOKIE_MASK = 16;
-const FM_TABLE = 24;
-const FM_COMMAND = 25;
-const FM_IDLE = 26;
-const FM_HARD = 28;
-const FM_PRIORITY = 30;
-const FM_BUFFER = 32;
-const FM_OUT_PORT = 36;
-const FM_OUT_GROUP = 40;
-const FM_FLAGS = 44;
-/** ofp_match: type, length, then the TLVs. */
-export const FM_MATCH = 48;
-
 /** The TLVs of an encoded flow-mod's match: [start, end). */
 function matchTlvs(raw: Buffer): [number, number] {
-  return [FM_MATCH + 4, FM_MATCH + raw.readUInt16BE(FM_MATCH + 2)];
+  return [FLOW_MOD_AT.match + 4, FLOW_MOD_AT.match + raw.readUInt16BE(FLOW_MOD_AT.match + 2)];
 }
 
 /** `flowKey` of an encoded flow-mod, from its bytes. */
 export function rawFlowKey(raw: Buffer): string {
-  return keyOf(raw[FM_TABLE], raw.readUInt16BE(FM_PRIORITY), raw, FM_MATCH + 4, FM_MATCH + raw.readUInt16BE(FM_MATCH + 2));
+  return keyOf(raw[FLOW_MOD_AT.tableId], raw.readUInt16BE(FLOW_MOD_AT.priority), raw, FLOW_MOD_AT.match + 4, FLOW_MOD_AT.match + raw.readUInt16BE(FLOW_MOD_AT.match + 2));
 }
 
 /**
@@ -185,14 +171,14 @@ export function rawFlowKey(raw: Buffer): string {
  */
 export function asReinstall(raw: Buffer): Buffer {
   raw.writeUInt32BE(0, 4);
-  raw[FM_COMMAND] = OFPFC.ADD;
-  raw.writeUInt32BE(0, FM_COOKIE_MASK);
-  raw.writeUInt32BE(0, FM_COOKIE_MASK + 4);
-  raw.writeUInt32BE(0xffffffff, FM_BUFFER);
-  raw.writeUInt32BE(OFPP.ANY, FM_OUT_PORT);
-  raw.writeUInt32BE(OFPG.ANY, FM_OUT_GROUP);
-  raw[FM_FLAGS + 2] = 0;
-  raw[FM_FLAGS + 3] = 0;
+  raw[FLOW_MOD_AT.command] = OFPFC.ADD;
+  raw.writeUInt32BE(0, FLOW_MOD_AT.cookieMask);
+  raw.writeUInt32BE(0, FLOW_MOD_AT.cookieMask + 4);
+  raw.writeUInt32BE(0xffffffff, FLOW_MOD_AT.bufferId);
+  raw.writeUInt32BE(OFPP.ANY, FLOW_MOD_AT.outPort);
+  raw.writeUInt32BE(OFPG.ANY, FLOW_MOD_AT.outGroup);
+  raw[FLOW_MOD_AT.flags + 2] = 0;
+  raw[FLOW_MOD_AT.flags + 3] = 0;
   return raw;
 }
 
@@ -213,27 +199,27 @@ export class FlowEntry {
   ) {}
 
   get tableId(): number {
-    return this.raw[FM_TABLE];
+    return this.raw[FLOW_MOD_AT.tableId];
   }
 
   get priority(): number {
-    return this.raw.readUInt16BE(FM_PRIORITY);
+    return this.raw.readUInt16BE(FLOW_MOD_AT.priority);
   }
 
   get cookie(): bigint {
-    return this.raw.readBigUInt64BE(FM_COOKIE);
+    return this.raw.readBigUInt64BE(FLOW_MOD_AT.cookie);
   }
 
   get idleTimeout(): number {
-    return this.raw.readUInt16BE(FM_IDLE);
+    return this.raw.readUInt16BE(FLOW_MOD_AT.idleTimeout);
   }
 
   get hardTimeout(): number {
-    return this.raw.readUInt16BE(FM_HARD);
+    return this.raw.readUInt16BE(FLOW_MOD_AT.hardTimeout);
   }
 
   get flags(): number {
-    return this.raw.readUInt16BE(FM_FLAGS);
+    return this.raw.readUInt16BE(FLOW_MOD_AT.flags);
   }
 
   /** The flow-mod, decoded. */

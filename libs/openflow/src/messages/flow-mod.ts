@@ -23,6 +23,22 @@ export interface FlowMod {
   instructions: Instruction[];
 }
 
+/** Byte offsets in an encoded OFPT_FLOW_MOD (§7.3.4.2), for code that reads or patches one without decoding it; the match (ofp_match: type, length, TLVs) starts at `match`. */
+export const FLOW_MOD_AT = {
+  cookie: 8,
+  cookieMask: 16,
+  tableId: 24,
+  command: 25,
+  idleTimeout: 26,
+  hardTimeout: 28,
+  priority: 30,
+  bufferId: 32,
+  outPort: 36,
+  outGroup: 40,
+  flags: 44,
+  match: 48,
+} as const;
+
 export const flowModCodec: MessageCodec<FlowMod> = {
   decode(r, xid) {
     r.need(40);
