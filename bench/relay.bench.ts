@@ -6,7 +6,7 @@
  * N pre-encoded OFPFC_ADD flow-mods (eth_type, ipv4_dst, ip_proto, tcp_dst;
  * apply-actions output:2; table 0 of the view) arrive as 64 KiB chunks on a
  * real VnfChannel's connection (OfSocket → Framer → DelegatedConnection →
- * verifyFromVnf → Relayed → NicSession.sendOneway), whose NIC transport
+ * verifyFlowModWire → Relayed → NicSession.sendOneway), whose NIC transport
  * drops what it is given. Policy on, and off (`enforce = false`: flow-mods
  * relayed untranslated, to table 1 as the channel benchmark does); the
  * policy's cost is the difference.

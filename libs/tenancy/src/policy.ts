@@ -16,6 +16,7 @@ import { verifyPortMod, verifyQueueGetConfig, verifyTableMod } from './policy/sw
 export * from './policy/result.js';
 export * from './policy/actions.js';
 export * from './policy/flow-mod.js';
+export * from './policy/flow-mod-wire.js';
 export * from './policy/packet-out.js';
 export * from './policy/group-meter.js';
 export * from './policy/switch.js';

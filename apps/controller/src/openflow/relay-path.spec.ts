@@ -7,7 +7,7 @@
  */
 import { decodeMessage, encodeMessage, FlowMod, Match, OFPET, OFPFC, OFPFMFC, OFPG, OFPIT, OFPP, OFPT, OFPTT } from '@nicvisor/openflow';
 import { canonicalMatch, shadowFlowOf as storeShadowFlowOf } from '@nicvisor/storage/flow-key.js';
-import { createOwnership, Ownership, verifyFlowMod } from '@nicvisor/tenancy';
+import { createOwnership, Ownership, verifyFlowMod, verifyFlowModWire } from '@nicvisor/tenancy';
 import type { DelegatedConnection } from './delegated-connection.js';
 import { NicSession, OnewaySink } from './nic-session.js';
 import { Relayed } from './relayed.js';
@@ -151,6 +151,22 @@ describe('Relayed: encode once', () => {
     r.out.writeUInt32BE(1, 4);
     expect(r.out[60]).toBe(2);
     expect(r.vnfBytes()).toEqual(raw);
+  });
+
+  it('accepted on its bytes (verifyFlowModWire): the same patched bytes and error data as through the decoded policy', () => {
+    for (const vnf of [
+      flowMod({ tableId: 0, instructions: [{ type: OFPIT.APPLY_ACTIONS, actions: [{ type: 0, port: 2, maxLen: 0 }] }, { type: OFPIT.GOTO_TABLE, tableId: 2 }] }),
+      flowMod({ match: [], instructions: [{ type: OFPIT.GOTO_TABLE, tableId: 1 }] }),
+    ]) {
+      const { r: general, raw } = relayed(vnf);
+      const accept = verifyFlowModWire(own, raw, { flows: 0 });
+      expect(accept).not.toBeNull();
+      const r = Relayed.ofWire(conn, vnf.xid, raw, accept!);
+      expect(r.out).toEqual(general.out);
+      expect(r.flowAdd).toBe(true);
+      r.out.writeUInt32BE(0xabcdef, 4);
+      expect(r.vnfBytes()).toEqual(raw.subarray(0, 64));
+    }
   });
 
   it('anything else the policy changed is encoded from its message, and the vNF\'s bytes kept for errors', () => {

@@ -8,11 +8,14 @@
  * vNF's bytes; a flow-mod whose only rewrites are table ids (its table,
  * goto-table) is a copy with those bytes patched, after checking against
  * the decoded messages that nothing else differs; anything else is encoded
- * from the policy's message. A confirmed OFPFC_ADD's bytes then become its
+ * from the policy's message. A flow-mod the policy vouched for on its bytes
+ * (verifyFlowModWire) is a copy with the table ids it gave patched in. A
+ * confirmed OFPFC_ADD's bytes then become its
  * shadow entry and its store record (see Shadow.applyFlowAdd), so the hot
  * path never keeps a decoded flow-mod past its confirmation.
  */
 import { encodeMessage, FLOW_MOD_AT, FlowMod, OFPFC, OFPIT, OfpMessage, OFPT } from '@nicvisor/openflow';
+import type { WireFlowModAccept } from '@nicvisor/tenancy';
 import type { DelegatedConnection } from './delegated-connection.js';
 
 /** What an error gives back of the offending message (§7.5.4.1: at least 64 bytes). */
@@ -66,6 +69,27 @@ export class Relayed {
     }
     const r = new Relayed(conn, vnfXid, encodeMessage(m), keep, m.type, flowAdd, group);
     r.vnfHead = Buffer.from(raw.subarray(0, ERROR_DATA));
+    return r;
+  }
+
+  /**
+   * An OFPFC_ADD accepted on its bytes (verifyFlowModWire), or relayed
+   * untranslated (`accept` undefined: the policy off, in benchmarks only).
+   */
+  static ofWire(conn: DelegatedConnection, vnfXid: number, raw: Buffer, accept: WireFlowModAccept | undefined): Relayed {
+    const r = new Relayed(conn, vnfXid, copyOf(raw), undefined, OFPT.FLOW_MOD, true, undefined);
+    if (accept === undefined) return r;
+    const out = r.out;
+    if (accept.tableId !== raw[FLOW_MOD_AT.tableId]) {
+      r.vnfTable = raw[FLOW_MOD_AT.tableId];
+      out[FLOW_MOD_AT.tableId] = accept.tableId;
+    }
+    const g = accept.gotos;
+    for (let i = 0; i < g.length; i += 2) {
+      const at = g[i];
+      if (at < ERROR_DATA) (r.gotoPatches ??= []).push(at, raw[at]);
+      out[at] = g[i + 1];
+    }
     return r;
   }
 
