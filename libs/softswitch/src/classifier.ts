@@ -601,6 +601,13 @@ class Subtable<R extends ClassifierRule> {
     this.rehash(nextPow2(this.count));
   }
 
+  /** Slot s's match, compactly, to outlive the slot (detachedMatch). */
+  detach(s: number): DetachedMatch {
+    const values = new Int32Array(this.n);
+    for (let j = 0; j < this.n; j++) values[j] = this.val(s, j);
+    return { words: this.words, mask: this.mask, values };
+  }
+
   /** The compiled match of slot s (fresh arrays). */
   compiledOf(s: number): CompiledMatch {
     const [value, mask] = allocPair();
@@ -832,6 +839,11 @@ export class Classifier<R extends ClassifierRule> {
     return compiledOfRule(rule);
   }
 
+  /** An installed rule's match, compactly, to be kept once the rule leaves (compiledOfDetached). */
+  detach(rule: R): DetachedMatch {
+    return (rule.clsSubtable as Subtable<R>).detach(rule.clsSlot);
+  }
+
   contains(rule: R): boolean {
     const st = rule.clsSubtable as Subtable<R> | null;
     return st !== null && st.owner === this && st.rules[rule.clsSlot] === rule;
@@ -861,6 +873,26 @@ export class Classifier<R extends ClassifierRule> {
     this.subtables.length = 0;
     this.count = 0;
   }
+}
+
+/**
+ * A rule's match kept past its time in a classifier: its subtable's words
+ * and mask (shared, never written) and its own value at each of those
+ * words. A small array per rule, where a CompiledMatch takes two of
+ * KEY_WORDS words: a bulk delete detaches every rule it removes.
+ */
+export interface DetachedMatch {
+  readonly words: Int32Array;
+  readonly mask: Uint32Array;
+  readonly values: Int32Array;
+}
+
+/** The compiled match of a detached one (fresh arrays). */
+export function compiledOfDetached(d: DetachedMatch): CompiledMatch {
+  const [value, mask] = allocPair();
+  for (let j = 0; j < d.words.length; j++) value[d.words[j]] = d.values[j];
+  mask.set(d.mask);
+  return { value, mask, words: Array.from(d.words) };
 }
 
 /** The compiled match of a rule installed in some classifier (fresh arrays). */

@@ -255,6 +255,17 @@ describe('DELETE and DELETE_STRICT', () => {
     expect(table.lookup(key(1), 1)).toBeUndefined();
   });
 
+  it('a removed entry keeps its match after new entries take its place in the table', () => {
+    const r = table.apply(fm({ command: OFPFC.DELETE, match: [] }));
+    for (let p = 5; p < 9; p++) table.apply(fm({ match: port(p), priority: 10, instructions: output(2) }));
+    table.apply(fm({ match: [{ field: 'in_port', value: 6 }, ...ip4('10.9.9.9')], priority: 30, instructions: output(2) }));
+    const matchOf = (c: bigint) => r.removed.find((x) => x.entry.cookie === c)!.entry.match;
+    expect(matchOf(0x1n)).toEqual(port(1));
+    expect(matchOf(0x2n)).toEqual(port(2));
+    expect(matchOf(0x3n)).toEqual(ip4('10.0.0.1'));
+    expect(matchOf(0x4n)).toEqual([{ field: 'in_port', value: 1 }, ...ip4('10.0.0.2')]);
+  });
+
   it('an empty match deletes everything', () => {
     expect(table.apply(fm({ command: OFPFC.DELETE })).removed).toHaveLength(4);
     expect(table.size).toBe(0);

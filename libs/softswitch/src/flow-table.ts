@@ -29,7 +29,7 @@ import {
   OfpError,
   Writer,
 } from '@nicvisor/openflow';
-import { Classifier, ClassifierRule, CompiledMatch, compiledOfRule, compileMatchScratch, copyCompiled, decompileMatch } from './classifier.js';
+import { Classifier, ClassifierRule, CompiledMatch, compiledOfDetached, compiledOfRule, compileMatchScratch, decompileMatch, DetachedMatch } from './classifier.js';
 import { Clock, splitDuration } from './clock.js';
 
 /**
@@ -93,7 +93,7 @@ export class FlowEntry implements ClassifierRule {
   /** @internal classifier bookkeeping */
   clsSlot = -1;
   /** @internal the match, kept once the entry has left its table */
-  detached: CompiledMatch | null = null;
+  detached: DetachedMatch | null = null;
   /** @internal */
   cookieHi: number;
   /** @internal */
@@ -138,7 +138,7 @@ export class FlowEntry implements ClassifierRule {
 
   /** The match in the key layout (fresh arrays). */
   get compiled(): CompiledMatch {
-    return this.detached ?? compiledOfRule(this);
+    return this.detached !== null ? compiledOfDetached(this.detached) : compiledOfRule(this);
   }
 
   /** The match, canonical: fields in OXM id order, full masks dropped, zero-mask fields left out. */
@@ -372,7 +372,8 @@ export class FlowTable {
       entry.packetCount = existing.packetCount;
       entry.byteCount = existing.byteCount;
     }
-    existing.detached = copyCompiled(c);
+    // The new entry took the existing one's slot: the same match.
+    existing.detached = this.cls.detach(entry);
     this.release(existing);
     return { added: entry, replaced: existing, modified: NO_ENTRIES, removed: NO_REMOVED };
   }
@@ -428,7 +429,7 @@ export class FlowTable {
     const out: RemovedFlow[] = [];
     for (const e of entries) {
       if (!this.cls.contains(e)) continue;
-      e.detached = this.cls.compiledOf(e);
+      e.detached = this.cls.detach(e);
       this.cls.remove(e);
       this.release(e);
       out.push({ entry: e, reason, at: now });
