@@ -129,28 +129,63 @@ function fieldAt(b: Buffer, p: number): Field {
   return { id, value: b.subarray(p + 4, p + 4 + half), mask: b.subarray(p + 4 + half, p + 4 + len) };
 }
 
-/** Where a key is built: table, priority, then the canonical match. */
-let keyScratch = Buffer.allocUnsafe(256);
-
 /**
- * The key of a flow (its table, priority and canonical match, which
- * identify it, §6.4) from the match TLVs `tlvs[start, end)`: those bytes as
- * a one-byte string, compact to hash and made with no buffer in between.
+ * A flow's key — its table, priority and canonical match, which identify
+ * it (§6.4) — built in a reusable buffer: `bytes[0, length)`.
  */
-function keyOf(tableId: number, priority: number, tlvs: Buffer, start: number, end: number): string {
-  if (keyScratch.length < 3 + end - start) keyScratch = Buffer.allocUnsafe(2 * (3 + end - start));
-  const k = keyScratch;
-  k[0] = tableId;
-  k[1] = priority >>> 8;
-  k[2] = priority & 0xff;
-  return k.toString('latin1', 0, writeCanonicalOxms(tlvs, start, end, k, 3));
+class KeyScratch {
+  bytes = Buffer.allocUnsafe(256);
+  length = 0;
+
+  /** The key from the match TLVs `tlvs[start, end)`. */
+  write(tableId: number, priority: number, tlvs: Buffer, start: number, end: number): void {
+    if (this.bytes.length < 3 + end - start) this.bytes = Buffer.allocUnsafe(2 * (3 + end - start));
+    const k = this.bytes;
+    k[0] = tableId;
+    k[1] = priority >>> 8;
+    k[2] = priority & 0xff;
+    this.length = writeCanonicalOxms(tlvs, start, end, k, 3);
+  }
+
+  /** The key of an encoded flow-mod. */
+  writeRaw(raw: Buffer): void {
+    this.write(raw[FLOW_MOD_AT.tableId], raw.readUInt16BE(FLOW_MOD_AT.priority), raw, FLOW_MOD_AT.match + 4, FLOW_MOD_AT.match + raw.readUInt16BE(FLOW_MOD_AT.match + 2));
+  }
+
+  /** The key of a decoded match. */
+  writeMatch(tableId: number, priority: number, match: Match): void {
+    const w = new Writer(match.reduce((n, t) => n + oxmLength(t), 0));
+    for (const t of match) encodeOxm(t, w);
+    this.write(tableId, priority, w.buf, 0, w.pos);
+  }
+
+  /** FNV-1a of the key, as a small integer: a Map key compared without following a pointer. */
+  hash(): number {
+    const k = this.bytes;
+    let h = 0x811c9dc5;
+    for (let i = 0; i < this.length; i++) h = Math.imul(h ^ k[i], 0x01000193);
+    return h | 0;
+  }
+
+  equals(o: KeyScratch): boolean {
+    if (o.length !== this.length) return false;
+    for (let i = 0; i < this.length; i++) if (this.bytes[i] !== o.bytes[i]) return false;
+    return true;
+  }
+
+  toString(): string {
+    return this.bytes.toString('latin1', 0, this.length);
+  }
 }
 
-/** The key of the flow with this table, priority and (decoded) match. */
+/** The key being looked up, and a candidate's, rebuilt to compare with it. */
+const KEY = new KeyScratch();
+const CANDIDATE = new KeyScratch();
+
+/** The key of the flow with this table, priority and (decoded) match, as a one-byte string (resync's maps, inspection). */
 export function flowKey(tableId: number, priority: number, match: Match): string {
-  const w = new Writer(match.reduce((n, t) => n + oxmLength(t), 0));
-  for (const t of match) encodeOxm(t, w);
-  return keyOf(tableId, priority, w.buf, 0, w.pos);
+  KEY.writeMatch(tableId, priority, match);
+  return KEY.toString();
 }
 
 /** The TLVs of an encoded flow-mod's match: [start, end). */
@@ -158,9 +193,16 @@ function matchTlvs(raw: Buffer): [number, number] {
   return [FLOW_MOD_AT.match + 4, FLOW_MOD_AT.match + raw.readUInt16BE(FLOW_MOD_AT.match + 2)];
 }
 
+/** The hash the shadow finds an encoded flow-mod's entry by (its key's FNV-1a). */
+export function rawFlowKeyHash(raw: Buffer): number {
+  KEY.writeRaw(raw);
+  return KEY.hash();
+}
+
 /** `flowKey` of an encoded flow-mod, from its bytes. */
 export function rawFlowKey(raw: Buffer): string {
-  return keyOf(raw[FLOW_MOD_AT.tableId], raw.readUInt16BE(FLOW_MOD_AT.priority), raw, FLOW_MOD_AT.match + 4, FLOW_MOD_AT.match + raw.readUInt16BE(FLOW_MOD_AT.match + 2));
+  KEY.writeRaw(raw);
+  return KEY.toString();
 }
 
 /**
@@ -184,19 +226,31 @@ export function asReinstall(raw: Buffer): Buffer {
 
 /**
  * One flow in the shadow, compactly: the OFPFC_ADD that reinstalls it
- * (`raw`, also what the store persists), its key and owner. Table,
- * priority and cookie are read from the bytes; the decoded flow is made on
- * demand (`view()`).
+ * (`raw`, also what the store persists), its owner, and the hash of its key
+ * (FlowSet). Table, priority, cookie and the key itself are read from the
+ * bytes; the decoded flow is made on demand (`view()`).
  */
 export class FlowEntry {
+  /** In its datapath's FlowSet. */
+  inSet = false;
+  /** Another entry has (or had) the same key hash: the set's slow path. */
+  collided = false;
+  /** The next entry of its FlowSet with the same key hash. */
+  sameHash: FlowEntry | undefined = undefined;
+
   constructor(
-    readonly key: string,
+    readonly hash: number,
     readonly owner: Owner,
     /** OFPT_FLOW_MOD, OFPFC_ADD, xid 0 (see asReinstall). Never modified. */
     readonly raw: Buffer,
     /** The sink's row for this flow (0 until the sink gives it one); an entry replacing another with the same key takes over its row. */
     public rowId = 0,
   ) {}
+
+  /** Its key (flowKey). */
+  get key(): string {
+    return rawFlowKey(this.raw);
+  }
 
   get tableId(): number {
     return this.raw[FLOW_MOD_AT.tableId];
@@ -292,8 +346,94 @@ function groupsTo(instructions: readonly Instruction[], group: number): boolean 
   return actionsOf(instructions).some((a) => a.type === OFPAT.GROUP && a.groupId === group);
 }
 
+/**
+ * A datapath's flows by key, found by the key's hash: a small integer, so
+ * there is no key string per flow and a lookup compares no pointers.
+ * Entries whose hashes collide are chained and told apart by their keys,
+ * rebuilt from their bytes. Iterates in the order keys were added.
+ */
+class FlowSet {
+  private readonly byHash = new Map<number, FlowEntry>();
+  size = 0;
+
+  /** The entry whose key is the one in KEY, hashing to h. */
+  find(h: number): FlowEntry | undefined {
+    for (let e = this.byHash.get(h); e !== undefined; e = e.sameHash) {
+      CANDIDATE.writeRaw(e.raw);
+      if (CANDIDATE.equals(KEY)) return e;
+    }
+    return undefined;
+  }
+
+  /** Adds `e`, whose key is not in the set. */
+  add(e: FlowEntry): void {
+    const head = this.byHash.get(e.hash);
+    if (head === undefined) this.byHash.set(e.hash, e);
+    else {
+      let last = head;
+      last.collided = true;
+      while (last.sameHash !== undefined) last = last.sameHash;
+      last.sameHash = e;
+      e.collided = true;
+    }
+    e.inSet = true;
+    this.size++;
+  }
+
+  /** Puts `e` in the place of `old`, which has the same key. */
+  replace(old: FlowEntry, e: FlowEntry): void {
+    e.sameHash = old.sameHash;
+    e.collided = old.collided;
+    e.inSet = true;
+    old.sameHash = undefined;
+    old.inSet = false;
+    const head = this.byHash.get(old.hash)!;
+    if (head === old) this.byHash.set(old.hash, e);
+    else {
+      let prev = head;
+      while (prev.sameHash !== old) prev = prev.sameHash!;
+      prev.sameHash = e;
+    }
+  }
+
+  /** Takes `e` out; false if it was not in the set. */
+  delete(e: FlowEntry): boolean {
+    if (!e.inSet) return false;
+    e.inSet = false;
+    this.size--;
+    if (!e.collided) {
+      this.byHash.delete(e.hash);
+      return true;
+    }
+    const head = this.byHash.get(e.hash)!;
+    if (head === e) {
+      if (e.sameHash === undefined) this.byHash.delete(e.hash);
+      else this.byHash.set(e.hash, e.sameHash);
+    } else {
+      let prev = head;
+      while (prev.sameHash !== e) prev = prev.sameHash!;
+      prev.sameHash = e.sameHash;
+    }
+    e.sameHash = undefined;
+    return true;
+  }
+
+  /** Every entry, in a fresh array (the set may change while the caller goes through it). */
+  all(): FlowEntry[] {
+    const out: FlowEntry[] = [];
+    for (const head of this.byHash.values()) for (let e: FlowEntry | undefined = head; e !== undefined; e = e.sameHash) out.push(e);
+    return out;
+  }
+}
+
+/** The datapath's entry with this table, priority and (decoded) match. */
+function findByMatch(d: DatapathShadow, tableId: number, priority: number, match: Match): FlowEntry | undefined {
+  KEY.writeMatch(tableId, priority, match);
+  return d.flows.find(KEY.hash());
+}
+
 class DatapathShadow {
-  readonly flows = new Map<string, FlowEntry>();
+  readonly flows = new FlowSet();
   readonly groups = new Map<number, ShadowGroup>();
   readonly meters = new Map<number, ShadowMeter>();
   /** owner → installed flow count */
@@ -315,11 +455,12 @@ export class Shadow {
       if (saved !== undefined) {
         for (const f of saved.flows) {
           const raw = asReinstall(Buffer.from(f.flowMod));
-          const entry = new FlowEntry(rawFlowKey(raw), f.owner, raw, f.rowId);
-          const twin = d.flows.get(entry.key);
+          KEY.writeRaw(raw);
+          const entry = new FlowEntry(KEY.hash(), f.owner, raw, f.rowId);
+          const twin = d.flows.find(entry.hash);
           // Two rows for one flow (never written so, but cheap to heal): the later row wins, the other goes.
           if (twin !== undefined) this.sink?.flowDelete(datapathId, twin);
-          this.putFlow(d, datapathId, entry, false);
+          this.putFlow(d, datapathId, entry, twin, false);
         }
         for (const g of saved.groups) d.groups.set(g.groupMod.groupId, { owner: g.owner, groupId: g.groupMod.groupId, groupType: g.groupMod.groupType, buckets: g.groupMod.buckets });
         for (const m of saved.meters) d.meters.set(m.meterMod.meterId, { owner: m.owner, meterId: m.meterMod.meterId, flags: m.meterMod.flags, bands: m.meterMod.bands });
@@ -338,13 +479,13 @@ export class Shadow {
     const d = this.dps.get(datapathId);
     if (d === undefined) return [];
     const out: ShadowFlow[] = [];
-    for (const e of d.flows.values()) out.push(e.view());
+    for (const e of d.flows.all()) out.push(e.view());
     return out;
   }
 
   /** The datapath's flows as kept (encoded; for the resync). */
   entries(datapathId: bigint): FlowEntry[] {
-    return [...(this.dps.get(datapathId)?.flows.values() ?? [])];
+    return this.dps.get(datapathId)?.flows.all() ?? [];
   }
 
   groups(datapathId: bigint): ShadowGroup[] {
@@ -380,8 +521,8 @@ export class Shadow {
       case OFPFC.MODIFY_STRICT: {
         const d = this.dp(datapathId);
         for (const f of this.select(d, fm, fm.command === OFPFC.MODIFY_STRICT, false)) {
-          const g = new FlowEntry(f.key, f.owner, encodeMessage({ ...f.decode(), instructions: fm.instructions }), f.rowId);
-          d.flows.set(f.key, g);
+          const g = new FlowEntry(f.hash, f.owner, encodeMessage({ ...f.decode(), instructions: fm.instructions }), f.rowId);
+          d.flows.replace(f, g);
           this.sink?.flowPut(datapathId, g);
           this.onChange?.(new FlowChange('flow-modified', datapathId, g));
         }
@@ -404,21 +545,23 @@ export class Shadow {
   applyFlowAdd(datapathId: bigint, raw: Buffer, owner: Owner): void {
     const d = this.dp(datapathId);
     asReinstall(raw);
-    this.putFlow(d, datapathId, new FlowEntry(rawFlowKey(raw), owner, raw), true);
+    const h = rawFlowKeyHash(raw);
+    this.putFlow(d, datapathId, new FlowEntry(h, owner, raw), d.flows.find(h), true);
   }
 
   /** The NIC removed a flow (timeout, group/meter delete). */
   flowRemoved(datapathId: bigint, fr: FlowRemoved): FlowEntry | undefined {
     const d = this.dps.get(datapathId);
     if (d === undefined) return undefined;
-    const f = d.flows.get(flowKey(fr.tableId, fr.priority, fr.match));
+    const f = findByMatch(d, fr.tableId, fr.priority, fr.match);
     if (f !== undefined) this.dropFlow(d, datapathId, f);
     return f;
   }
 
   /** The owner of a flow entry, by table, priority and match. */
   ownerOfFlow(datapathId: bigint, tableId: number, priority: number, match: Match): Owner | undefined {
-    return this.dps.get(datapathId)?.flows.get(flowKey(tableId, priority, match))?.owner;
+    const d = this.dps.get(datapathId);
+    return d === undefined ? undefined : findByMatch(d, tableId, priority, match)?.owner;
   }
 
   applyGroupMod(datapathId: bigint, gm: GroupMod, owner: Owner): void {
@@ -432,7 +575,7 @@ export class Shadow {
         this.sink?.groupDelete(datapathId, id);
         this.onChange?.({ kind: 'group-removed', datapathId, group: g });
         // Deleting a group removes the flows forwarding to it (§6.5).
-        for (const f of [...d.flows.values()]) if (groupsTo(f.decode().instructions, id)) this.dropFlow(d, datapathId, f);
+        for (const f of d.flows.all()) if (groupsTo(f.decode().instructions, id)) this.dropFlow(d, datapathId, f);
       }
       return;
     }
@@ -452,7 +595,7 @@ export class Shadow {
         d.meters.delete(id);
         this.sink?.meterDelete(datapathId, id);
         this.onChange?.({ kind: 'meter-removed', datapathId, meter: m });
-        for (const f of [...d.flows.values()]) {
+        for (const f of d.flows.all()) {
           if (f.decode().instructions.some((i) => i.type === OFPIT.METER && i.meterId === id)) this.dropFlow(d, datapathId, f);
         }
       }
@@ -475,13 +618,15 @@ export class Shadow {
     return this.sink?.flush();
   }
 
-  private putFlow(d: DatapathShadow, datapathId: bigint, f: FlowEntry, persist: boolean): void {
-    const old = d.flows.get(f.key);
+  /** Adds `f`, in the place of `old` (the entry with its key) if there is one. */
+  private putFlow(d: DatapathShadow, datapathId: bigint, f: FlowEntry, old: FlowEntry | undefined, persist: boolean): void {
     if (old !== undefined) {
       d.flowCount.set(old.owner, (d.flowCount.get(old.owner) ?? 1) - 1);
       if (persist) f.rowId = old.rowId;
+      d.flows.replace(old, f);
+    } else {
+      d.flows.add(f);
     }
-    d.flows.set(f.key, f);
     d.flowCount.set(f.owner, (d.flowCount.get(f.owner) ?? 0) + 1);
     if (!persist) return;
     this.sink?.flowPut(datapathId, f);
@@ -489,7 +634,7 @@ export class Shadow {
   }
 
   private dropFlow(d: DatapathShadow, datapathId: bigint, f: FlowEntry): void {
-    if (!d.flows.delete(f.key)) return;
+    if (!d.flows.delete(f)) return;
     d.flowCount.set(f.owner, (d.flowCount.get(f.owner) ?? 1) - 1);
     this.sink?.flowDelete(datapathId, f);
     if (this.onChange !== undefined) this.onChange(new FlowChange('flow-removed', datapathId, f));
@@ -497,12 +642,12 @@ export class Shadow {
 
   private select(d: DatapathShadow, fm: FlowMod, strict: boolean, isDelete: boolean): FlowEntry[] {
     if (strict) {
-      const f = d.flows.get(flowKey(fm.tableId, fm.priority, fm.match));
+      const f = findByMatch(d, fm.tableId, fm.priority, fm.match);
       return f !== undefined && this.filters(f, fm, isDelete) ? [f] : [];
     }
     const req = fm.match.map(fieldOf);
     const out: FlowEntry[] = [];
-    for (const f of d.flows.values()) {
+    for (const f of d.flows.all()) {
       if (fm.tableId !== OFPTT.ALL && f.tableId !== fm.tableId) continue;
       if (!this.filters(f, fm, isDelete)) continue;
       const [start, end] = matchTlvs(f.raw);
