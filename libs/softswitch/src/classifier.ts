@@ -148,7 +148,6 @@ export function compileMatchScratch(match: Match): CompiledMatch {
   S_TOUCHED.length = 0;
   // A fresh list: callers may keep `words` (the classifier copies, a detached entry keeps it).
   const words: number[] = [];
-  let sorted = true;
   for (let i = 0; i < match.length; i++) {
     const tlv = match[i] as OxmField;
     const slot = slotOf(tlv.field);
@@ -164,12 +163,17 @@ export function compileMatchScratch(match: Match): CompiledMatch {
     for (let w = slot.word; w < end; w++) {
       value[w] &= mask[w];
       if (mask[w] !== 0) {
-        if (words.length > 0 && words[words.length - 1] > w) sorted = false;
+        // Kept ascending as they come (a few words, nearly in order): no call to sort.
+        let k = words.length;
         words.push(w);
+        while (k > 0 && words[k - 1] > w) {
+          words[k] = words[k - 1];
+          k--;
+        }
+        words[k] = w;
       }
     }
   }
-  if (!sorted) words.sort((a, b) => a - b);
   return { value, mask, words };
 }
 

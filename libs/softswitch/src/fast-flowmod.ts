@@ -51,8 +51,6 @@ const MASK = new Uint32Array(KEY_WORDS);
 /** Words written by the last call (to zero before the next), and how many. */
 const TOUCHED = new Int32Array(KEY_WORDS);
 let nTouched = 0;
-/** The words list of the last call's match (shared like VALUE and MASK). */
-const WORDS: number[] = [];
 
 /** Fields seen by the current call (SEEN[id] === epoch), their raw numeric value and mask (-1: none) for prerequisites. */
 const SEEN = new Float64Array(N_FIELDS);
@@ -84,8 +82,8 @@ export interface WireMatch {
   readonly next: number;
 }
 
-/** The one result every call returns (nothing allocated per flow-mod): valid until the next call. */
-const RESULT: { compiled: CompiledMatch; next: number } = { compiled: { value: VALUE, mask: MASK, words: WORDS }, next: 0 };
+/** The one result every call returns (its match arrays shared, its words list its own): valid until the next call. */
+const RESULT: { compiled: { value: Uint32Array; mask: Uint32Array; words: number[] }; next: number } = { compiled: { value: VALUE, mask: MASK, words: [] }, next: 0 };
 
 /**
  * Compiles the ofp_match at `at` (no further than `end`) into shared
@@ -109,9 +107,9 @@ export function compileWireMatch(b: Uint8Array, at: number, end: number): WireMa
   nTouched = 0;
   const e = ++epoch;
   let nSeen = 0;
-  const words = WORDS;
-  words.length = 0;
-  let sorted = true;
+  // A fresh list (a few numbers): cheaper than emptying a shared one.
+  const words: number[] = [];
+  RESULT.compiled.words = words;
 
   let p = at + 4;
   while (p < mend) {
@@ -148,8 +146,14 @@ export function compileWireMatch(b: Uint8Array, at: number, end: number): WireMa
     for (let w = w0; w < wEnd; w++) {
       VALUE[w] &= MASK[w];
       if (MASK[w] !== 0) {
-        if (words.length > 0 && words[words.length - 1] > w) sorted = false;
+        // Kept ascending as they come (a few words, nearly in order): no call to sort.
+        let k = words.length;
         words.push(w);
+        while (k > 0 && words[k - 1] > w) {
+          words[k] = words[k - 1];
+          k--;
+        }
+        words[k] = w;
       }
     }
     p = vp + len;
@@ -169,7 +173,6 @@ export function compileWireMatch(b: Uint8Array, at: number, end: number): WireMa
       if (!covered || !pre.values.includes(pre.mask === undefined ? v : v & pre.mask)) return null;
     }
   }
-  if (!sorted) words.sort((x, y) => x - y);
   RESULT.next = next;
   return RESULT;
 }
