@@ -6,7 +6,7 @@
  * orchestrator's InstancesService calls it.
  */
 import { Subscription } from 'rxjs';
-import { FlowMod, GroupMod, MeterMod, OFPFC, OFPG, OFPGC, OFPIT, OFPM, OFPMC, OFPP, OFPT, OFPTT, type ErrorMessage, type ExperimenterError } from '@nicvisor/openflow';
+import { encodeMessage, FlowMod, GroupMod, MeterMod, OFPFC, OFPG, OFPGC, OFPIT, OFPM, OFPMC, OFPP, OFPT, OFPTT, type ErrorMessage, type ExperimenterError } from '@nicvisor/openflow';
 import { OPERATOR_COOKIES, Ownership } from '@nicvisor/tenancy';
 import { ChannelConfig, ChannelTls, MutationAudit, VnfChannel } from './delegated-channel.js';
 import type { ChannelCounters } from '../metrics/channel-counters.js';
@@ -15,7 +15,7 @@ import { NicListener, NicListenerOptions } from './nic-listener.js';
 import { NicRegistry } from './nic-registry.js';
 import { dpidText, NicSession } from './nic-session.js';
 import { resync, ResyncResult } from './resync.js';
-import { OPERATOR_OWNER, Shadow, ShadowSink } from './shadow.js';
+import { askFlowRemoved, OPERATOR_OWNER, Shadow, ShadowSink } from './shadow.js';
 
 export interface OpenflowCoreOptions {
   listener?: NicListenerOptions;
@@ -142,7 +142,9 @@ export class OpenflowCore {
   async sendOperator(s: NicSession, datapathId: bigint, mods: FlowMod[]): Promise<void> {
     const errors: string[] = [];
     for (const fm of mods) {
-      s.send(fm, {
+      const raw = encodeMessage(fm);
+      if (fm.command === OFPFC.ADD) askFlowRemoved(raw);
+      s.sendRaw(raw, {
         onConfirm: () => this.shadow.applyFlowMod(datapathId, fm, OPERATOR_OWNER),
         onError: (e) => errors.push(`type ${e.errorType} code ${'code' in e ? e.code : e.expType}`),
       });

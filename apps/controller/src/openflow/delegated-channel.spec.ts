@@ -17,13 +17,17 @@ import {
   OFPCR_ROLE,
   OFPET,
   OFPFC,
+  OFPFF,
   OFPFMFC,
   OFPG,
   OFPIT,
   OFPMP,
   OFPP,
+  OFPPMFC,
+  OFPRR,
   OFPT,
   OFPTFFC,
+  OFPTMFC,
   OFPTT,
   ourHello,
 } from '@nicvisor/openflow';
@@ -297,6 +301,64 @@ describe('delegated channel: the vNF sees its own switch', () => {
     expect(nicFlows(lb1.dpid).map((f) => f.tableId)).toEqual([0, 0]);
     expect(core.shadow.flowCount(lb1.dpid, 'lb1')).toBe(0);
     expect(core.shadow.flowCount(lb1.dpid, 'operator')).toBe(2);
+  });
+});
+
+describe('flow expiry and the shadow', () => {
+  // The NIC removes an expired flow on its own; nicvisor asks it to say so, whatever the vNF asked.
+  const expiring = (priority: number, flags: number) => ({ ...flowMod({ tableId: 1, priority, match: [{ field: 'eth_type', value: 0x0800 }], actions: [output(2)] }), hardTimeout: 1, flags });
+
+  it('a flow that times out leaves the shadow; its FLOW_REMOVED reaches the vNF only if it asked, in its view', async () => {
+    const a = await client(fw1);
+    const b = await client(fw2);
+    const before = core.shadow.flowCount(fw1.dpid, 'fw1');
+    a.send({ ...expiring(901, 0), xid: a.xid() });
+    a.send({ ...expiring(902, OFPFF.SEND_FLOW_REM), xid: a.xid() });
+    await a.barrier();
+    expect(a.errors()).toEqual([]);
+    expect(core.shadow.flowCount(fw1.dpid, 'fw1')).toBe(before + 2);
+    // The NIC was asked for both removals; the shadow keeps the flags the vNF gave.
+    const onNic = nicFlows(fw1.dpid).filter((f) => f.priority === 901 || f.priority === 902);
+    expect(onNic.map((f) => f.flags & OFPFF.SEND_FLOW_REM)).toEqual([OFPFF.SEND_FLOW_REM, OFPFF.SEND_FLOW_REM]);
+    expect(core.shadow.flows(fw1.dpid).filter((f) => f.priority === 901).map((f) => f.flags)).toEqual([0]);
+    await sleep(1100);
+    driver.nic.tick();
+    const fr = await a.waitFor((m) => m.type === OFPT.FLOW_REMOVED);
+    expect(fr).toMatchObject({ priority: 902, tableId: 1, reason: OFPRR.HARD_TIMEOUT });
+    await sleep(50);
+    expect(a.got.filter((m) => m.type === OFPT.FLOW_REMOVED)).toHaveLength(1);
+    expect(b.got.some((m) => m.type === OFPT.FLOW_REMOVED)).toBe(false);
+    // Both are gone from the shadow, so neither counts against the quota nor comes back in a resync.
+    expect(core.shadow.flowCount(fw1.dpid, 'fw1')).toBe(before);
+    expect(core.shadow.flows(fw1.dpid).some((f) => f.priority === 901 || f.priority === 902)).toBe(false);
+  });
+});
+
+describe('denials through the channel', () => {
+  it('a cookie in the operator\'s namespace → OFPFMFC_EPERM (the bytes fast path declines, the policy answers)', async () => {
+    const c = await client(fw1);
+    const fm = { ...flowMod({ tableId: 0, priority: 77, actions: [output(2)] }), cookie: OPERATOR_STEERING_COOKIE, xid: 7001 };
+    const before = nicFlows(fw1.dpid).length;
+    c.send(fm);
+    const e = await c.waitFor((m) => m.type === OFPT.ERROR && m.xid === 7001);
+    expect(e).toMatchObject({ type: OFPT.ERROR, xid: 7001, errorType: OFPET.FLOW_MOD_FAILED, code: OFPFMFC.EPERM });
+    expect((e as { data: Buffer }).data).toEqual(encodeMessage(fm).subarray(0, 64));
+    expect(nicFlows(fw1.dpid)).toHaveLength(before);
+  });
+
+  it('table-mod of a table it does not own → OFPTMFC_EPERM; port-mod of another vNF\'s port → OFPPMFC_EPERM', async () => {
+    const c = await client(fw1);
+    // With physical ids exposed, table 0 is visible and the operator's.
+    const phys = await allocate('fw3', 'acme', 0x103n, [12], { tables: { virtual: false } });
+    const p = await client(phys);
+    expect(await p.request({ type: OFPT.TABLE_MOD, xid: 0, tableId: 0, config: 0 })).toMatchObject({ type: OFPT.ERROR, errorType: OFPET.TABLE_MOD_FAILED, code: OFPTMFC.EPERM });
+    expect(await c.request({ type: OFPT.PORT_MOD, xid: 0, portNo: 3, hwAddr: '00:00:00:00:00:03', config: 0, mask: 0, advertise: 0 })).toMatchObject({
+      type: OFPT.ERROR,
+      errorType: OFPET.PORT_MOD_FAILED,
+      code: OFPPMFC.EPERM,
+    });
+    // The channel stays up.
+    expect(await c.request({ type: OFPT.ECHO_REQUEST, xid: 0, data: Buffer.alloc(0) })).toMatchObject({ type: OFPT.ECHO_REPLY });
   });
 });
 

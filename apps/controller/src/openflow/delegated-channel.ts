@@ -26,6 +26,7 @@ import {
   MeterMod,
   OFPCML,
   OFPCR_ROLE,
+  OFPFF,
   OFPRRFC,
   OFPT,
   OfpMessage,
@@ -395,7 +396,7 @@ export class VnfChannel {
       r.conn.relayEnded();
       if (r.flowAdd) {
         this.pendingFlowAdds--;
-        this.host.shadow.applyFlowAdd(this.datapathId, r.out, this.owner);
+        this.host.shadow.applyFlowAdd(this.datapathId, r.shadowBytes(), this.owner);
         this.countAccepted(OFPT.FLOW_MOD);
       } else {
         this.pendingEnded(r.msg!, true);
@@ -542,6 +543,8 @@ export class VnfChannel {
       }
       case OFPT.FLOW_REMOVED: {
         const f = this.host.shadow.flowRemoved(this.datapathId, msg);
+        // Asked for by nicvisor alone (askFlowRemoved): the shadow has heard of it, the vNF did not ask.
+        if (f !== undefined && (f.flags & OFPFF.SEND_FLOW_REM) === 0) return;
         const owner: Principal | undefined = f === undefined ? undefined : f.owner === OPERATOR_OWNER ? OPERATOR : this.principal;
         const r = routeFlowRemoved(own, msg, owner);
         if (r.to === 'vnf') this.deliver('flowRemoved', msg.reason, encodeMessage(r.message));

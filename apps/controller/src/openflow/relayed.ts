@@ -14,9 +14,10 @@
  * shadow entry and its store record (see Shadow.applyFlowAdd), so the hot
  * path never keeps a decoded flow-mod past its confirmation.
  */
-import { encodeMessage, FLOW_MOD_AT, FlowMod, OFPFC, OFPIT, OfpMessage, OFPT } from '@nicvisor/openflow';
+import { encodeMessage, FLOW_MOD_AT, FlowMod, OFPFC, OFPFF, OFPIT, OfpMessage, OFPT } from '@nicvisor/openflow';
 import type { WireFlowModAccept } from '@nicvisor/tenancy';
 import type { DelegatedConnection } from './delegated-connection.js';
+import { askFlowRemoved } from './shadow.js';
 
 /** What an error gives back of the offending message (§7.5.4.1: at least 64 bytes). */
 const ERROR_DATA = 64;
@@ -26,6 +27,10 @@ function copyOf(raw: Buffer): Buffer {
   const b = Buffer.allocUnsafe(raw.length);
   b.set(raw);
   return b;
+}
+
+function clearSendFlowRem(b: Buffer): void {
+  b.writeUInt16BE(b.readUInt16BE(FLOW_MOD_AT.flags) & ~OFPFF.SEND_FLOW_REM, FLOW_MOD_AT.flags);
 }
 
 /** The messages one vNF message became (an OFPTT_ALL delete: one per owned table): the vNF hears of the first error only. */
@@ -40,6 +45,8 @@ export class Relayed {
   private vnfTable = -1;
   /** Goto-table bytes patched within the first 64 bytes: offset, the vNF's value, … */
   private gotoPatches: number[] | undefined;
+  /** OFPFF_SEND_FLOW_REM is set in `out` by nicvisor, not by the vNF (askFlowRemoved). */
+  private flowRemAsked = false;
 
   private constructor(
     readonly conn: DelegatedConnection,
@@ -62,14 +69,14 @@ export class Relayed {
   static of(conn: DelegatedConnection, vnfMsg: OfpMessage, vnfXid: number, raw: Buffer, m: OfpMessage, group: RelayGroup | undefined): Relayed {
     const flowAdd = m.type === OFPT.FLOW_MOD && m.command === OFPFC.ADD;
     const keep = flowAdd ? undefined : m;
-    if (m === vnfMsg) return new Relayed(conn, vnfXid, copyOf(raw), keep, m.type, flowAdd, group);
+    if (m === vnfMsg) return new Relayed(conn, vnfXid, copyOf(raw), keep, m.type, flowAdd, group).tracked();
     if (m.type === OFPT.FLOW_MOD && vnfMsg.type === OFPT.FLOW_MOD) {
       const r = new Relayed(conn, vnfXid, copyOf(raw), keep, m.type, flowAdd, group);
-      if (r.patchTableIds(raw, vnfMsg, m)) return r;
+      if (r.patchTableIds(raw, vnfMsg, m)) return r.tracked();
     }
     const r = new Relayed(conn, vnfXid, encodeMessage(m), keep, m.type, flowAdd, group);
     r.vnfHead = Buffer.from(raw.subarray(0, ERROR_DATA));
-    return r;
+    return r.tracked();
   }
 
   /**
@@ -78,7 +85,7 @@ export class Relayed {
    */
   static ofWire(conn: DelegatedConnection, vnfXid: number, raw: Buffer, accept: WireFlowModAccept | undefined): Relayed {
     const r = new Relayed(conn, vnfXid, copyOf(raw), undefined, OFPT.FLOW_MOD, true, undefined);
-    if (accept === undefined) return r;
+    if (accept === undefined) return r.tracked();
     const out = r.out;
     if (accept.tableId !== raw[FLOW_MOD_AT.tableId]) {
       r.vnfTable = raw[FLOW_MOD_AT.tableId];
@@ -90,7 +97,23 @@ export class Relayed {
       if (at < ERROR_DATA) (r.gotoPatches ??= []).push(at, raw[at]);
       out[at] = g[i + 1];
     }
-    return r;
+    return r.tracked();
+  }
+
+  /** A flow ADD with a timeout asks the NIC for its FLOW_REMOVED (askFlowRemoved): the shadow must hear of its expiry. */
+  private tracked(): this {
+    if (this.flowAdd) this.flowRemAsked = askFlowRemoved(this.out);
+    return this;
+  }
+
+  /**
+   * The confirmed ADD's bytes as the vNF asked for them (the flag nicvisor
+   * added cleared again), for the shadow to keep: once confirmed, `out`
+   * goes nowhere else.
+   */
+  shadowBytes(): Buffer {
+    if (this.flowRemAsked) clearSendFlowRem(this.out);
+    return this.out;
   }
 
   /**
@@ -149,6 +172,7 @@ export class Relayed {
     const b = Buffer.from(this.out.subarray(0, ERROR_DATA));
     if (b.length >= 8) b.writeUInt32BE(this.vnfXid, 4);
     if (this.vnfTable >= 0) b[FLOW_MOD_AT.tableId] = this.vnfTable;
+    if (this.flowRemAsked) clearSendFlowRem(b);
     const g = this.gotoPatches;
     if (g !== undefined) for (let i = 0; i < g.length; i += 2) b[g[i]] = g[i + 1];
     return b;

@@ -4,7 +4,7 @@
  * instructions were modified gets the owner's instructions back, a flow
  * nobody owns is removed. Afterwards the NIC holds exactly the shadow.
  */
-import { OFPFC, OFPG, OFPIT, OFPMP, OFPP, OFPTT, type FlowStats } from '@nicvisor/openflow';
+import { OFPFC, OFPFF, OFPG, OFPIT, OFPMP, OFPP, OFPTT, type FlowStats } from '@nicvisor/openflow';
 import { createOwnership } from '@nicvisor/tenancy';
 import { EmbeddedNicDriver } from '../nic/embedded-driver.js';
 import { OpenflowCore } from './core.js';
@@ -42,7 +42,8 @@ describe('resync after a reconnection', () => {
     await core.waitReady(DPID);
     const ch = await core.openChannel(own.ownership, DPID, { mode: 'listen', port: 0 });
     vnf = await VnfClient.open(Number(ch.endpoint.split(':')[2]));
-    for (const p of [10, 11, 12]) vnf.send({ ...flowMod({ tableId: 0, priority: p, match: [{ field: 'in_port', value: 1 }], actions: [output(2)] }), xid: vnf.xid() });
+    // Priority 10 has an idle timeout, and no OFPFF_SEND_FLOW_REM of the vNF's: nicvisor asks the NIC for its removal anyway.
+    for (const p of [10, 11, 12]) vnf.send({ ...flowMod({ tableId: 0, priority: p, match: [{ field: 'in_port', value: 1 }], actions: [output(2)] }), idleTimeout: p === 10 ? 300 : 0, xid: vnf.xid() });
     await vnf.barrier();
     expect(vnf.errors()).toEqual([]);
     const before = nicFlows(driver);
@@ -65,6 +66,9 @@ describe('resync after a reconnection', () => {
     const key = (f: Pick<FlowStats, 'tableId' | 'priority' | 'match' | 'instructions' | 'cookie'>) => JSON.stringify([f.tableId, f.priority, f.match, f.instructions, f.cookie.toString()]);
     expect(nicFlows(driver).map(key).sort()).toEqual(before.map(key).sort());
     expect(core.shadow.flows(DPID).map(key).sort()).toEqual(before.map(key).sort());
+    // Reinstalled as first installed: the NIC reports its removal; the shadow keeps the vNF's flags.
+    expect(nicFlows(driver).find((f) => f.priority === 10)!.flags).toBe(OFPFF.SEND_FLOW_REM);
+    expect(core.shadow.flows(DPID).find((f) => f.priority === 10)!.flags).toBe(0);
   });
 });
 

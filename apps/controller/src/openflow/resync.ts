@@ -26,7 +26,7 @@ import {
   Writer,
 } from '@nicvisor/openflow';
 import type { NicSession } from './nic-session.js';
-import { flowKey, Shadow } from './shadow.js';
+import { askFlowRemoved, flowKey, Shadow } from './shadow.js';
 
 /** The instructions of an encoded flow-mod (after its match, padded to 8 bytes). */
 function rawInstructions(raw: Buffer): Buffer {
@@ -123,7 +123,10 @@ export async function resync(session: NicSession, shadow: Shadow): Promise<Resyn
   }
   for (const f of mine) {
     if (nicKeys.has(f.key)) continue;
-    session.sendRaw(Buffer.from(f.raw)); // the shadow's bytes stay as they are: the session writes its xid into a copy
+    // A copy (the session writes its xid in it), asking for the flow's FLOW_REMOVED as the first install did.
+    const raw = Buffer.from(f.raw);
+    askFlowRemoved(raw);
+    session.sendRaw(raw);
     r.flowsAdded++;
   }
   await session.barrier();

@@ -31,13 +31,13 @@ import {
   MeterMod,
   OFPAT,
   OFPFC,
+  OFPFF,
   OFPG,
   OFPGC,
   OFPIT,
   OFPM,
   OFPMC,
   OFPP,
-  OFPT,
   OFPTT,
   oxmLength,
   OxmTlv,
@@ -206,10 +206,25 @@ export function rawFlowKey(raw: Buffer): string {
 }
 
 /**
+ * The NIC removes a flow whose idle or hard timeout expires on its own; for
+ * the shadow (quotas, inspection, resync) to hear of it, every OFPFC_ADD with
+ * a timeout goes to the NIC with OFPFF_SEND_FLOW_REM set. Sets it in `raw`
+ * (an encoded OFPFC_ADD) where it is missing, and says whether it did; the
+ * shadow keeps the flags the owner gave, and a FLOW_REMOVED the owner did not
+ * ask for goes no further than nicvisor.
+ */
+export function askFlowRemoved(raw: Buffer): boolean {
+  if (raw.readUInt16BE(FLOW_MOD_AT.idleTimeout) === 0 && raw.readUInt16BE(FLOW_MOD_AT.hardTimeout) === 0) return false;
+  const flags = raw.readUInt16BE(FLOW_MOD_AT.flags);
+  if ((flags & OFPFF.SEND_FLOW_REM) !== 0) return false;
+  raw.writeUInt16BE(flags | OFPFF.SEND_FLOW_REM, FLOW_MOD_AT.flags);
+  return true;
+}
+
+/**
  * Turns an encoded flow-mod, in place, into the OFPFC_ADD that reinstalls
  * the flow it installed: xid 0, no buffer, no cookie mask, out_port and
- * out_group ANY (what `flowModOf` would encode); match and instructions as
- * they are. Returns it.
+ * out_group ANY; match and instructions as they are. Returns it.
  */
 export function asReinstall(raw: Buffer): Buffer {
   raw.writeUInt32BE(0, 4);
@@ -684,26 +699,5 @@ export function shadowFlowOf(fm: FlowMod, owner: Owner): ShadowFlow {
     flags: fm.flags,
     match: fm.match,
     instructions: fm.instructions,
-  };
-}
-
-/** A flow-mod that (re)installs a shadow flow. */
-export function flowModOf(f: ShadowFlow): FlowMod {
-  return {
-    type: OFPT.FLOW_MOD,
-    xid: 0,
-    cookie: f.cookie,
-    cookieMask: 0n,
-    tableId: f.tableId,
-    command: OFPFC.ADD,
-    idleTimeout: f.idleTimeout,
-    hardTimeout: f.hardTimeout,
-    priority: f.priority,
-    bufferId: 0xffffffff,
-    outPort: OFPP.ANY,
-    outGroup: OFPG.ANY,
-    flags: f.flags,
-    match: f.match,
-    instructions: f.instructions,
   };
 }
