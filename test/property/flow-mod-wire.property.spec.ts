@@ -28,7 +28,7 @@ import {
   wellFormedFlowMod,
 } from '@nicvisor/openflow';
 import { Ownership, verifyFlowMod, verifyFlowModWire } from '@nicvisor/tenancy';
-import { CUSTOM, CUSTOM_VIRTUAL, ownership, OWN, PHYS } from '../../libs/tenancy/test/fixtures.js';
+import { CUSTOM, CUSTOM_VIRTUAL, flowMod as fixtureFlowMod, ownership, OWN, PHYS } from '../../libs/tenancy/test/fixtures.js';
 import { messageArbitraries, oxmFieldOf, u16, u32, u64 } from './arbitraries.js';
 
 const RUNS = Number(process.env.FC_RUNS ?? 300);
@@ -151,25 +151,7 @@ describe('verifyFlowModWire', () => {
   });
 
   it('declines what verifyFlowMod denies, whatever the reason', () => {
-    const raw = (fields: Partial<FlowMod>) =>
-      encodeMessage({
-        type: OFPT.FLOW_MOD,
-        xid: 9,
-        cookie: 0n,
-        cookieMask: 0n,
-        tableId: 0,
-        command: OFPFC.ADD,
-        idleTimeout: 0,
-        hardTimeout: 0,
-        priority: 100,
-        bufferId: OFP_NO_BUFFER,
-        outPort: OFPP.ANY,
-        outGroup: OFPG.ANY,
-        flags: 0,
-        match: [{ field: 'in_port', value: 1 }],
-        instructions: [{ type: OFPIT.APPLY_ACTIONS, actions: [{ type: OFPAT.OUTPUT, port: 2, maxLen: 0 }] }],
-        ...fields,
-      });
+    const raw = (fields: Partial<FlowMod>) => encodeMessage(fixtureFlowMod({ xid: 9, ...fields }));
     const empty = { flows: 0, groups: [], meters: [] };
     expect(verifyFlowModWire(OWN, raw({}), empty)).toEqual({ tableId: 1, gotos: [] });
     expect(verifyFlowModWire(OWN, raw({ tableId: 7 }), empty)).toBeNull(); // outside the view

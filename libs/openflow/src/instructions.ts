@@ -1,5 +1,5 @@
 /** Instructions (§7.2.4): ofp_instruction_* structures, decoded and encoded side by side. */
-import { actionsLength, decodeActions, encodeActions, Action } from './actions.js';
+import { actionsLength, decodeActions, encodeActions, Action, wellFormedActions } from './actions.js';
 import { OFPIT } from './constants.js';
 import { OFPBIC, OFPET, OfpError } from './errors.js';
 import { readU64, Reader, u32At, Writer } from './wire.js';
@@ -128,6 +128,38 @@ export function encodeInstruction(i: Instruction, w: Writer): void {
   const len = w.pos - start;
   b[start + 2] = len >>> 8;
   b[start + 3] = len;
+}
+
+/**
+ * Would decodeInstructions take `b[p, end)`, instructions filling it
+ * exactly? False also for experimenter instructions and for actions
+ * wellFormedActions does not follow (decode to find out).
+ */
+export function wellFormedInstructions(b: Uint8Array, p: number, end: number): boolean {
+  while (p < end) {
+    if (p + 4 > end) return false;
+    const type = (b[p] << 8) | b[p + 1];
+    const len = (b[p + 2] << 8) | b[p + 3];
+    if (len < 4 || p + len > end) return false;
+    switch (type) {
+      case OFPIT.GOTO_TABLE:
+      case OFPIT.METER:
+        if (len !== 8) return false;
+        break;
+      case OFPIT.WRITE_METADATA:
+        if (len !== 24) return false;
+        break;
+      case OFPIT.WRITE_ACTIONS:
+      case OFPIT.APPLY_ACTIONS:
+      case OFPIT.CLEAR_ACTIONS:
+        if (len < 8 || len % 8 !== 0 || !wellFormedActions(b, p + 8, p + len)) return false;
+        break;
+      default:
+        return false;
+    }
+    p += len;
+  }
+  return true;
 }
 
 export function decodeInstructions(r: Reader): Instruction[] {

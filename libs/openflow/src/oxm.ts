@@ -346,6 +346,35 @@ export function decodeMatch(r: Reader): Match {
   return fields;
 }
 
+/** Value width of each OpenFlow-basic field by id; 0: one the decoder does not know (it would keep it opaque). */
+const BASIC_WIDTH = new Uint8Array(128);
+for (const d of OXM_FIELDS) BASIC_WIDTH[d.id] = d.width;
+
+/**
+ * Where the bytes after the ofp_match at `at` (padding included) begin, if
+ * decodeMatch takes it within `end`; -1 when it does not, and also for TLVs
+ * other than known OpenFlow-basic fields (decode to find out). For code that
+ * acts on wire bytes without decoding them; checked against decodeMatch
+ * (flow-mod-wire.property.spec.ts).
+ */
+export function wellFormedMatchAt(b: Uint8Array, at: number, end: number): number {
+  if (at + 4 > end) return -1;
+  const length = (b[at + 2] << 8) | b[at + 3];
+  if (((b[at] << 8) | b[at + 1]) !== OFPMT.OXM || length < 4) return -1;
+  const mend = at + length;
+  const next = at + ((length + 7) & ~7);
+  if (next > end) return -1;
+  for (let p = at + 4; p < mend; ) {
+    if (p + 4 > mend || ((b[p] << 8) | b[p + 1]) !== OFPXMC.OPENFLOW_BASIC) return -1;
+    const width = BASIC_WIDTH[b[p + 2] >>> 1];
+    const len = b[p + 3];
+    if (width === 0 || len !== ((b[p + 2] & 1) === 1 ? 2 * width : width)) return -1;
+    p += 4 + len;
+    if (p > mend) return -1;
+  }
+  return next;
+}
+
 export function matchLength(match: Match): number {
   let len = 4;
   for (let i = 0; i < match.length; i++) len += oxmLength(match[i]);

@@ -3,29 +3,9 @@
  * different flows whose keys hash alike (found here by search) must stay
  * two entries, each found, replaced and removed on its own.
  */
-import { encodeMessage, FlowMod, OFPFC, OFPG, OFPIT, OFPP, OFPT } from '@nicvisor/openflow';
+import { encodeMessage, FlowMod, OFPFC } from '@nicvisor/openflow';
 import { rawFlowKeyHash, Shadow } from './shadow.js';
-
-function flowMod(over: Partial<FlowMod>): FlowMod {
-  return {
-    type: OFPT.FLOW_MOD,
-    xid: 1,
-    cookie: 0n,
-    cookieMask: 0n,
-    tableId: 1,
-    command: OFPFC.ADD,
-    idleTimeout: 0,
-    hardTimeout: 0,
-    priority: 100,
-    bufferId: 0xffffffff,
-    outPort: OFPP.ANY,
-    outGroup: OFPG.ANY,
-    flags: 0,
-    match: [],
-    instructions: [{ type: OFPIT.APPLY_ACTIONS, actions: [{ type: 0, port: 2, maxLen: 0 }] }],
-    ...over,
-  };
-}
+import { flowMod, output } from './spec-helpers.js';
 
 /** The i-th of a sequence of IPv4 host routes with scattered addresses (a multiplicative step through all 2^32 of them). */
 const matchOf = (i: number): FlowMod['match'] => {
@@ -40,7 +20,7 @@ const matchOf = (i: number): FlowMod['match'] => {
 function collidingMatches(): [FlowMod['match'], FlowMod['match']] {
   const seen = new Map<number, number>();
   for (let i = 0; i < 1 << 20; i++) {
-    const h = rawFlowKeyHash(encodeMessage(flowMod({ match: matchOf(i) })));
+    const h = rawFlowKeyHash(encodeMessage(flowMod({ tableId: 1, priority: 100, match: matchOf(i) })));
     const j = seen.get(h);
     if (j !== undefined) return [matchOf(j), matchOf(i)];
     seen.set(h, i);
@@ -50,12 +30,11 @@ function collidingMatches(): [FlowMod['match'], FlowMod['match']] {
 
 describe('shadow flows with colliding key hashes', () => {
   const [a, b] = collidingMatches();
-  const add = (s: Shadow, match: FlowMod['match'], owner: string, port = 2) =>
-    s.applyFlowAdd(1n, encodeMessage(flowMod({ match, instructions: [{ type: OFPIT.APPLY_ACTIONS, actions: [{ type: 0, port, maxLen: 0 }] }] })), owner);
-  const del = (s: Shadow, match: FlowMod['match']) => s.applyFlowMod(1n, flowMod({ command: OFPFC.DELETE_STRICT, match, instructions: [] }), 'x');
+  const add = (s: Shadow, match: FlowMod['match'], owner: string, port = 2) => s.applyFlowAdd(1n, encodeMessage(flowMod({ tableId: 1, priority: 100, match, actions: [output(port)] })), owner);
+  const del = (s: Shadow, match: FlowMod['match']) => s.applyFlowMod(1n, flowMod({ tableId: 1, priority: 100, command: OFPFC.DELETE_STRICT, match }), 'x');
 
   it('are two entries, each found by its own match', () => {
-    expect(rawFlowKeyHash(encodeMessage(flowMod({ match: a })))).toBe(rawFlowKeyHash(encodeMessage(flowMod({ match: b }))));
+    expect(rawFlowKeyHash(encodeMessage(flowMod({ tableId: 1, priority: 100, match: a })))).toBe(rawFlowKeyHash(encodeMessage(flowMod({ tableId: 1, priority: 100, match: b }))));
     const s = new Shadow();
     add(s, a, 'fw1');
     add(s, b, 'fw2');

@@ -1,8 +1,8 @@
 /** OFPT_FLOW_MOD (§7.3.4.2): the hot-path message, hand-decoded field by field. */
-import { OFP_VERSION, OFPAT, OFPIT, OFPMT, OFPT, OFPXMC } from '../constants.js';
+import { OFP_VERSION, OFPT } from '../constants.js';
 import { MessageCodec } from '../codec.js';
-import { decodeInstructions, encodeInstructions, Instruction, instructionsLength } from '../instructions.js';
-import { decodeMatch, encodeMatch, Match, matchLength, OXM_FIELDS } from '../oxm.js';
+import { decodeInstructions, encodeInstructions, Instruction, instructionsLength, wellFormedInstructions } from '../instructions.js';
+import { decodeMatch, encodeMatch, Match, matchLength, wellFormedMatchAt } from '../oxm.js';
 import { readU64, u32At } from '../wire.js';
 
 export interface FlowMod {
@@ -97,44 +97,6 @@ export const flowModCodec: MessageCodec<FlowMod> = {
   },
 };
 
-/** Value width of each OpenFlow-basic OXM field by id; 0: a field the decoder does not know. */
-const BASIC_WIDTH = new Uint8Array(128);
-for (const d of OXM_FIELDS) BASIC_WIDTH[d.id] = d.width;
-
-/** Actions whose decoding only needs a fixed length: 16 for OUTPUT, 8 for the rest (§7.2.5). */
-const FIXED_ACTION_LEN = new Uint8Array(32);
-FIXED_ACTION_LEN[OFPAT.OUTPUT] = 16;
-for (const t of [
-  OFPAT.COPY_TTL_OUT,
-  OFPAT.COPY_TTL_IN,
-  OFPAT.SET_MPLS_TTL,
-  OFPAT.DEC_MPLS_TTL,
-  OFPAT.PUSH_VLAN,
-  OFPAT.POP_VLAN,
-  OFPAT.PUSH_MPLS,
-  OFPAT.POP_MPLS,
-  OFPAT.SET_QUEUE,
-  OFPAT.GROUP,
-  OFPAT.SET_NW_TTL,
-  OFPAT.DEC_NW_TTL,
-  OFPAT.PUSH_PBB,
-  OFPAT.POP_PBB,
-]) {
-  FIXED_ACTION_LEN[t] = 8;
-}
-
-/** Do the actions in [p, end) decode? Only fixed-length actions are followed (set-field and experimenter: false). */
-function wellFormedActions(b: Uint8Array, p: number, end: number): boolean {
-  while (p < end) {
-    if (p + 4 > end) return false;
-    const type = (b[p] << 8) | b[p + 1];
-    const len = (b[p + 2] << 8) | b[p + 3];
-    if (type >= FIXED_ACTION_LEN.length || FIXED_ACTION_LEN[type] === 0 || len !== FIXED_ACTION_LEN[type] || p + len > end) return false;
-    p += len;
-  }
-  return true;
-}
-
 /**
  * Would `decodeMessage(raw)` decode this OFPT_FLOW_MOD without an error?
  * True only when it certainly would; false when it would not, and also for
@@ -142,49 +104,14 @@ function wellFormedActions(b: Uint8Array, p: number, end: number): boolean {
  * set-field and experimenter actions, experimenter instructions): decode it
  * to find out. For code that acts on a flow-mod's bytes without decoding
  * them (the relay's fast path), which must take only what the decoder
- * takes. Kept beside the decoder, and checked against it (flow-mod.spec.ts).
+ * takes. Its parts sit beside their decoders (wellFormedMatchAt,
+ * wellFormedInstructions, wellFormedActions); flow-mod-wire.property.spec.ts
+ * holds them to the decoder.
  */
 export function wellFormedFlowMod(raw: Uint8Array): boolean {
   const n = raw.length;
   const at = FLOW_MOD_AT.match;
   if (n < at + 8 || raw[0] !== OFP_VERSION || raw[1] !== OFPT.FLOW_MOD || ((raw[2] << 8) | raw[3]) !== n) return false;
-  // The match: OXM type, TLVs exactly filling its length, each a known field of its width (twice that with a mask).
-  const mlen = (raw[at + 2] << 8) | raw[at + 3];
-  if (((raw[at] << 8) | raw[at + 1]) !== OFPMT.OXM || mlen < 4) return false;
-  const mend = at + mlen;
-  const iStart = at + ((mlen + 7) & ~7);
-  if (iStart > n) return false;
-  for (let p = at + 4; p < mend; ) {
-    if (p + 4 > mend || ((raw[p] << 8) | raw[p + 1]) !== OFPXMC.OPENFLOW_BASIC) return false;
-    const width = BASIC_WIDTH[raw[p + 2] >>> 1];
-    const len = raw[p + 3];
-    if (width === 0 || len !== ((raw[p + 2] & 1) === 1 ? 2 * width : width)) return false;
-    p += 4 + len;
-    if (p > mend) return false;
-  }
-  // The instructions fill the rest exactly.
-  for (let p = iStart; p < n; ) {
-    if (p + 4 > n) return false;
-    const type = (raw[p] << 8) | raw[p + 1];
-    const len = (raw[p + 2] << 8) | raw[p + 3];
-    if (len < 4 || p + len > n) return false;
-    switch (type) {
-      case OFPIT.GOTO_TABLE:
-      case OFPIT.METER:
-        if (len !== 8) return false;
-        break;
-      case OFPIT.WRITE_METADATA:
-        if (len !== 24) return false;
-        break;
-      case OFPIT.WRITE_ACTIONS:
-      case OFPIT.APPLY_ACTIONS:
-      case OFPIT.CLEAR_ACTIONS:
-        if (len < 8 || len % 8 !== 0 || !wellFormedActions(raw, p + 8, p + len)) return false;
-        break;
-      default:
-        return false;
-    }
-    p += len;
-  }
-  return true;
+  const instructionsAt = wellFormedMatchAt(raw, at, n);
+  return instructionsAt >= 0 && wellFormedInstructions(raw, instructionsAt, n);
 }
