@@ -334,6 +334,35 @@ describe('flow expiry and the shadow', () => {
   });
 });
 
+describe('outputs stay within the instance', () => {
+  it('FLOOD and ALL from a vNF\'s flow leave by its own ports only, never another instance\'s', async () => {
+    const c = await client(fw2);
+    const tx = () =>
+      new Map(
+        [fw1, fw2, lb1].flatMap((v) =>
+          driver.nic
+            .getInstance(v.dpid)
+            .portStats(OFPP.ANY)
+            .map((p): [number, bigint] => [p.portNo, p.txPackets]),
+        ),
+      );
+    for (const reserved of [OFPP.FLOOD, OFPP.ALL]) {
+      const fm = flowMod({ tableId: 0, priority: 600, match: [{ field: 'in_port', value: 3 }], actions: [output(reserved)] });
+      c.send({ ...fm, xid: c.xid() });
+      await c.barrier();
+      expect(c.errors()).toEqual([]);
+      const before = tx();
+      driver.nic.inject(3, udpFrame());
+      await sleep(20);
+      const after = tx();
+      // FLOOD and ALL both exclude the ingress port (§4.5): of fw2's ports 3 and 4, only 4 sends.
+      for (const [port, n] of after) expect([port, n - before.get(port)!]).toEqual([port, port === 4 ? 1n : 0n]);
+      c.send({ ...fm, command: OFPFC.DELETE_STRICT, instructions: [], xid: c.xid() });
+      await c.barrier();
+    }
+  });
+});
+
 describe('denials through the channel', () => {
   it('a cookie in the operator\'s namespace → OFPFMFC_EPERM (the bytes fast path declines, the policy answers)', async () => {
     const c = await client(fw1);
