@@ -321,6 +321,14 @@ describe('flow expiry and the shadow', () => {
     const onNic = nicFlows(fw1.dpid).filter((f) => f.priority === 901 || f.priority === 902);
     expect(onNic.map((f) => f.flags & OFPFF.SEND_FLOW_REM)).toEqual([OFPFF.SEND_FLOW_REM, OFPFF.SEND_FLOW_REM]);
     expect(core.shadow.flows(fw1.dpid).filter((f) => f.priority === 901).map((f) => f.flags)).toEqual([0]);
+    // The vNF's flow stats show the flags it gave.
+    const xid = a.xid();
+    a.send({ type: OFPT.MULTIPART_REQUEST, xid, flags: 0, body: { mpType: OFPMP.FLOW, tableId: 1, outPort: OFPP.ANY, outGroup: OFPG.ANY, cookie: 0n, cookieMask: 0n, match: [] } });
+    const seen = ((await a.replies(xid)) as MultipartReply[]).flatMap((p) => (p.body as { entries: FlowStats[] }).entries);
+    expect(seen.filter((f) => f.priority >= 901).map((f) => [f.priority, f.flags])).toEqual([
+      [901, 0],
+      [902, OFPFF.SEND_FLOW_REM],
+    ]);
     await sleep(1100);
     driver.nic.tick();
     const fr = await a.waitFor((m) => m.type === OFPT.FLOW_REMOVED);

@@ -24,9 +24,11 @@ import {
   FlowMod,
   GroupMod,
   MeterMod,
+  MultipartReply,
   OFPCML,
   OFPCR_ROLE,
   OFPFF,
+  OFPMP,
   OFPRRFC,
   OFPT,
   OfpMessage,
@@ -500,6 +502,16 @@ export class VnfChannel {
       this.host.audit?.({ vnf: this.vnf, tenant: this.ownership.tenant, datapathId: this.datapathId, message: TYPE_NAMES[type] ?? String(type), result: 'accepted', count });
     }
     this.accepted.clear();
+  }
+
+  /** Flow stats from the NIC (physical terms) with each flow's flags as its owner gave them (Shadow.ownersFlags); changed in place. */
+  withOwnersFlags(parts: MultipartReply[]): MultipartReply[] {
+    const shadow = this.host.shadow;
+    for (const p of parts) {
+      if (p.body.mpType !== OFPMP.FLOW) continue;
+      for (const f of p.body.entries) f.flags = shadow.ownersFlags(this.datapathId, f.tableId, f.priority, f.match, f.flags);
+    }
+    return parts;
   }
 
   filterSingle(reply: OfpMessage): OfpMessage {

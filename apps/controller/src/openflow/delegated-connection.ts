@@ -417,7 +417,7 @@ export class DelegatedConnection {
     }
     this.ch.nicCall((nic) => nic.multipart(req)).then(
       (parts: MultipartReply[]) => {
-        const view = filterMultipartReplies(own(), parts);
+        const view = filterMultipartReplies(own(), this.ch.withOwnersFlags(parts));
         for (const f of view) s.out.push(encodeMessage({ ...f, xid }));
         this.complete(s);
       },

@@ -573,6 +573,18 @@ export class Shadow {
     return f;
   }
 
+  /**
+   * The flags of a flow the NIC reports (`flags`), as its owner gave them:
+   * OFPFF_SEND_FLOW_REM taken out again where only nicvisor asked for it
+   * (askFlowRemoved).
+   */
+  ownersFlags(datapathId: bigint, tableId: number, priority: number, match: Match, flags: number): number {
+    if ((flags & OFPFF.SEND_FLOW_REM) === 0) return flags;
+    const d = this.dps.get(datapathId);
+    const e = d === undefined ? undefined : findByMatch(d, tableId, priority, match);
+    return e !== undefined && (e.flags & OFPFF.SEND_FLOW_REM) === 0 ? flags & ~OFPFF.SEND_FLOW_REM : flags;
+  }
+
   /** The owner of a flow entry, by table, priority and match. */
   ownerOfFlow(datapathId: bigint, tableId: number, priority: number, match: Match): Owner | undefined {
     const d = this.dps.get(datapathId);
