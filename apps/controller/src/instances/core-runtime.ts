@@ -188,7 +188,10 @@ export class CoreRuntime implements InstanceRuntime {
     const s = this.core.readySession(r.datapathId);
     if (s !== undefined) {
       const stats = await s.flowStats();
-      return stats.map((f) => ({ flow: f, owner: this.principal(r, this.core.shadow.ownerOfFlow(r.datapathId, f.tableId, f.priority, f.match)) }));
+      const shadow = this.core.shadow;
+      // Flags as each owner gave them (Shadow.ownersFlags), as the vNF's own flow stats show them.
+      for (const f of stats) f.flags = shadow.ownersFlags(r.datapathId, f.tableId, f.priority, f.match, f.flags);
+      return stats.map((f) => ({ flow: f, owner: this.principal(r, shadow.ownerOfFlow(r.datapathId, f.tableId, f.priority, f.match)) }));
     }
     return this.core.shadow.flows(r.datapathId).map((f) => ({
       flow: { ...f, key: undefined, durationSec: 0, durationNsec: 0, packetCount: 0n, byteCount: 0n },
