@@ -9,10 +9,12 @@
  * goto-table) is a copy with those bytes patched, after checking against
  * the decoded messages that nothing else differs; anything else is encoded
  * from the policy's message. A flow-mod the policy vouched for on its bytes
- * (verifyFlowModWire) is a copy with the table ids it gave patched in. A
- * confirmed OFPFC_ADD's bytes then become its
- * shadow entry and its store record (see Shadow.applyFlowAdd), so the hot
- * path never keeps a decoded flow-mod past its confirmation.
+ * (verifyFlowModWire) is a copy with the table ids it gave patched in. An
+ * OFPFC_ADD with a timeout also asks the NIC for its FLOW_REMOVED
+ * (askFlowRemoved). A confirmed OFPFC_ADD's bytes, with the owner's flags,
+ * then become its shadow entry and its store record (see
+ * Shadow.applyFlowAdd), so the hot path never keeps a decoded flow-mod past
+ * its confirmation.
  */
 import { encodeMessage, FLOW_MOD_AT, FlowMod, OFPFC, OFPFF, OFPIT, OfpMessage, OFPT } from '@nicvisor/openflow';
 import type { WireFlowModAccept } from '@nicvisor/tenancy';

@@ -6,11 +6,11 @@
  * inspection and for the resync after a NIC instance reconnects.
  *
  * In memory for the hot path, compactly: a flow is kept as the encoded
- * OFPFC_ADD that reinstalls it (the very bytes the store persists), its key
- * and its owner; the decoded form is made only when someone inspects it
- * (`flows()`, change events) or a MODIFY/DELETE has to look inside it. Every
- * change is also handed to an optional `ShadowSink` (the SQLite store),
- * which batches and writes on `flush()`.
+ * OFPFC_ADD that reinstalls it (the very bytes the store persists), its
+ * owner and the hash of its key (FlowSet); the decoded form is made only
+ * when someone inspects it (`flows()`, change events) or a MODIFY/DELETE has
+ * to look inside it. Every change is also handed to an optional `ShadowSink`
+ * (the SQLite store), which batches and writes on `flush()`.
  *
  * Flow-mod semantics follow §6.4: ADD replaces an entry with the same table,
  * priority and match; MODIFY/DELETE select by match (non-strict: every
