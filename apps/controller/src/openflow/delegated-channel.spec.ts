@@ -24,6 +24,8 @@ import {
   OFPMP,
   OFPP,
   OFPPMFC,
+  OFPPR,
+  OFPPS,
   OFPRR,
   OFPT,
   OFPTFFC,
@@ -424,6 +426,18 @@ describe('packet-in routing and roles', () => {
     await sleep(50);
     expect(a1.got.some((m) => m.type === OFPT.PACKET_IN)).toBe(false);
     expect(b.got.some((m) => m.type === OFPT.PACKET_IN)).toBe(false);
+  });
+
+  it('a port\'s status change reaches the vNF that has the port, and no other', async () => {
+    const a = await client(fw1);
+    const b = await client(fw2);
+    driver.nic.setLinkDown(2, true);
+    const ps = await a.waitFor((m) => m.type === OFPT.PORT_STATUS);
+    expect(ps).toMatchObject({ reason: OFPPR.MODIFY, desc: { portNo: 2, state: OFPPS.LINK_DOWN } });
+    driver.nic.setLinkDown(2, false);
+    await a.waitFor((m) => m.type === OFPT.PORT_STATUS && (m.desc.state & OFPPS.LINK_DOWN) === 0);
+    await sleep(50);
+    expect(b.got.some((m) => m.type === OFPT.PORT_STATUS)).toBe(false);
   });
 
   it('a packet that no steering flow matches produces nothing (no table-miss in the operator table)', async () => {
