@@ -9,6 +9,7 @@ import { CliError, EXIT_MALFORMED } from './commands/messages.js';
 import { ofpParseCommand } from './commands/ofp-parse.js';
 import { ofpPrintCommand } from './commands/ofp-print.js';
 import { auditCommand } from './commands/audit.js';
+import { credentialsCommand } from './commands/credentials.js';
 import { DEFAULT_URL } from './commands/client.js';
 import { dumpCommands } from './commands/dump.js';
 import { instanceCommands } from './commands/instances.js';
@@ -29,7 +30,7 @@ export function buildProgram(): Command {
     .option('--token <token>', "the API's bearer token (default: $NICVISOR_TOKEN, or the demo's $NICVISOR_DATA_DIR/api-token)")
     .option('--token-file <file>', 'read the bearer token from FILE (a bare token, or SCOPE:TOKEN lines: the first is used)')
     .exitOverride();
-  const commands = [...instanceCommands(), ...dumpCommands(), ...modCommands(), watchCommand(), auditCommand(), ofpPrintCommand(), ofpParseCommand()];
+  const commands = [...instanceCommands(), ...dumpCommands(), ...modCommands(), watchCommand(), auditCommand(), credentialsCommand(), ofpPrintCommand(), ofpParseCommand()];
   for (const cmd of commands) {
     // Subcommands get their own copy of these settings only when configured on each.
     program.addCommand(configure(cmd, `nicvisor ${cmd.name()}`));

@@ -1,9 +1,13 @@
 /**
  * The real `nicvisor` binary against a real controller (spawned like `npm
  * start`: embedded NIC, ephemeral ports): the operator's groups and meters,
- * flows as text with mod-flows in place, and dump-ports with the NIC's
- * counters.
+ * flows as text with mod-flows in place, dump-ports with the NIC's
+ * counters, and credentials written as files.
  */
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { nicvisor, startController, type Controller } from '../../../test/interop/harness.js';
 
 const G = 0xf0000001;
@@ -85,5 +89,37 @@ describe('nicvisor operator commands against a running controller', () => {
     const missing = await nicvisor(ctl.url, ['dump-ports', 'fw1', '9']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('no port 9');
+  }, 120_000);
+
+  it('credentials vnf / node write a key (0600), a certificate of the CA and the CA; an existing key is not replaced', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nicvisor-creds-'));
+    try {
+      const r = await nicvisor(ctl.url, ['credentials', 'vnf', 'fw1', '--out', dir]);
+      expect(r).toMatchObject({ code: 0, stderr: '' });
+      expect(r.stdout).toContain('identity:  urn:nicvisor:vnf:fw1');
+      expect(statSync(join(dir, 'fw1.key')).mode & 0o777).toBe(0o600);
+      const cert = new X509Certificate(readFileSync(join(dir, 'fw1.crt')));
+      const ca = new X509Certificate(readFileSync(join(dir, 'ca.crt')));
+      expect(cert.verify(ca.publicKey)).toBe(true);
+      expect(cert.subjectAltName).toContain('URI:urn:nicvisor:vnf:fw1');
+      expect(cert.checkPrivateKey(createPrivateKey(readFileSync(join(dir, 'fw1.key'))))).toBe(true);
+
+      const again = await nicvisor(ctl.url, ['credentials', 'vnf', 'fw1', '--out', dir]);
+      expect(again.code).toBe(2);
+      expect(again.stderr).toContain('fw1.key exists: not replaced');
+
+      expect(await nicvisor(ctl.url, ['credentials', 'node', 'node1', '--out', dir])).toMatchObject({ code: 0, stderr: '' });
+      expect(new X509Certificate(readFileSync(join(dir, 'node1.crt'))).subjectAltName).toContain('URI:urn:nicvisor:node:node1');
+      expect(await nicvisor(ctl.url, ['credentials', 'revoke-node', 'node1'])).toMatchObject({ code: 0, stdout: 'revoked 1 certificate of node node1\n' });
+
+      const unknown = await nicvisor(ctl.url, ['credentials', 'vnf', 'nope', '--out', dir]);
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toContain('no instance for "nope"');
+      const nowhere = await nicvisor(ctl.url, ['credentials', 'vnf', 'fw1']);
+      expect(nowhere.code).toBe(2);
+      expect(nowhere.stderr).toContain('--out DIR');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }, 120_000);
 });
