@@ -43,7 +43,7 @@ import {
   OP_GROUP_UPSERT,
   OP_METER_REMOVE,
   OP_METER_UPSERT,
-  packBatch,
+  Batch,
 } from './batch.js';
 import { FLOW_MOD_AT } from '@nicvisor/openflow';
 import { canonicalJson, toJson } from './json.js';
@@ -218,12 +218,12 @@ export class Store {
 
   /** @internal */ readonly db: Database.Database;
   /** @internal */ readonly now: () => number;
-  private queue: unknown[] = [];
+  private readonly queue = new Batch();
   private ops = 0;
   private readonly maxPending: number;
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly stmts = new Map<string, Stmt>();
-  private readonly writeBatch: (q: unknown[]) => void;
+  private readonly writeBatch: (batch: Buffer) => void;
   private readonly onFlush: ((operations: number, seconds: number) => void) | undefined;
   private readonly writer: WriterThread | undefined;
   private closed = false;
@@ -333,8 +333,9 @@ export class Store {
     if (this.ops === 0) return 0;
     const n = this.ops;
     const started = performance.now();
-    this.writeBatch(this.queue);
-    this.queue = [];
+    // Written in place; a failed write throws and leaves the queue as it was, to be written again.
+    this.writeBatch(this.queue.view());
+    this.queue.clear();
     this.ops = 0;
     this.onFlush?.(n, (performance.now() - started) / 1000);
     return n;
@@ -361,17 +362,15 @@ export class Store {
   private handOver(): number {
     const n = this.ops;
     if (n === 0) return 0;
-    const q = this.queue;
-    this.queue = [];
     this.ops = 0;
-    this.writer!.post(packBatch(q), n);
+    this.writer!.post(this.queue.take(), n);
     return n;
   }
 
   /** Drops every queued operation without writing it (and the writer thread's failed ones); returns how many were queued here. */
   discardPending(): number {
     const n = this.ops;
-    this.queue = [];
+    this.queue.clear();
     this.ops = 0;
     this.writer?.discard();
     return n;
@@ -410,8 +409,7 @@ export class Store {
     if (this.closed) throw new Error('the store is closed');
   }
 
-  // Queued operations live flat in one array (op code, then its arguments),
-  // so queueing allocates nothing per operation.
+  // Queued operations are written as bytes as they come (Batch): nothing allocated per operation.
 
   /** The queue reached maxPending: written now, or handed to the writer thread. */
   private full(): void {
@@ -419,41 +417,16 @@ export class Store {
     else this.flush();
   }
 
-  /** @internal */
-  enqueue1(op: number, a: unknown): void {
+  /** @internal The batch to queue an operation in; call `queued()` once its arguments are written. */
+  enqueue(op: number): Batch {
     this.checkOpen();
-    this.queue.push(op, a);
-    if (++this.ops >= this.maxPending) this.full();
+    return this.queue.op(op);
   }
 
-  /** @internal */
-  enqueue2(op: number, a: unknown, b: unknown): void {
-    this.checkOpen();
-    this.queue.push(op, a, b);
+  /** @internal An operation was queued (enqueue). */
+  queued(): void {
     if (++this.ops >= this.maxPending) this.full();
   }
-
-  /** @internal */
-  enqueue3(op: number, a: unknown, b: unknown, c: unknown): void {
-    this.checkOpen();
-    this.queue.push(op, a, b, c);
-    if (++this.ops >= this.maxPending) this.full();
-  }
-
-  /** @internal */
-  enqueue4(op: number, a: unknown, b: unknown, c: unknown, d: unknown): void {
-    this.checkOpen();
-    this.queue.push(op, a, b, c, d);
-    if (++this.ops >= this.maxPending) this.full();
-  }
-
-  /** @internal */
-  enqueueN(args: unknown[]): void {
-    this.checkOpen();
-    for (let i = 0; i < args.length; i++) this.queue.push(args[i]);
-    if (++this.ops >= this.maxPending) this.full();
-  }
-
 }
 
 /** Tenants: created on first use (by `ensure` or by creating one of their instances). */
@@ -719,12 +692,14 @@ export class ShadowRepository {
 
   /** Records flow row `id` (from the instance's FlowRowIds): inserted, or replaced. Queued. */
   putFlow(id: number, owner: Principal, flowMod: Buffer): void {
-    this.store.enqueue3(OP_FLOW_PUT, id, owner === OPERATOR ? 1 : 0, flowMod);
+    this.store.enqueue(OP_FLOW_PUT).num(id).num(owner === OPERATOR ? 1 : 0).bytes(flowMod);
+    this.store.queued();
   }
 
   /** Forgets flow row `id`. Queued. */
   removeFlow(id: number): void {
-    this.store.enqueue1(OP_FLOW_DELETE, id);
+    this.store.enqueue(OP_FLOW_DELETE).num(id);
+    this.store.queued();
   }
 
   /**
@@ -754,27 +729,32 @@ export class ShadowRepository {
 
   /** Records a group (insert or replace by id). Queued. */
   upsertGroup(g: ShadowGroup): void {
-    this.store.enqueue4(OP_GROUP_UPSERT, g.vnf, g.groupId, g.owner, g.groupMod);
+    this.store.enqueue(OP_GROUP_UPSERT).value(g.vnf).num(g.groupId).value(g.owner).bytes(g.groupMod);
+    this.store.queued();
   }
 
   /** Forgets a group. Queued. */
   removeGroup(vnf: string, groupId: number): void {
-    this.store.enqueue2(OP_GROUP_REMOVE, vnf, groupId);
+    this.store.enqueue(OP_GROUP_REMOVE).value(vnf).num(groupId);
+    this.store.queued();
   }
 
   /** Records a meter (insert or replace by id). Queued. */
   upsertMeter(m: ShadowMeter): void {
-    this.store.enqueue4(OP_METER_UPSERT, m.vnf, m.meterId, m.owner, m.meterMod);
+    this.store.enqueue(OP_METER_UPSERT).value(m.vnf).num(m.meterId).value(m.owner).bytes(m.meterMod);
+    this.store.queued();
   }
 
   /** Forgets a meter. Queued. */
   removeMeter(vnf: string, meterId: number): void {
-    this.store.enqueue2(OP_METER_REMOVE, vnf, meterId);
+    this.store.enqueue(OP_METER_REMOVE).value(vnf).num(meterId);
+    this.store.queued();
   }
 
   /** Forgets every flow, group and meter of an instance. Queued. */
   clearInstance(vnf: string): void {
-    this.store.enqueue2(OP_CLEAR, vnf, this.firstFlowRow(vnf) ?? null);
+    this.store.enqueue(OP_CLEAR).value(vnf).value(this.firstFlowRow(vnf) ?? null);
+    this.store.queued();
   }
 
   /** An instance's groups, by id. */
@@ -886,18 +866,18 @@ export class AuditRepository {
     requireName('audit actor', e.actor);
     requireName('audit action', e.action);
     if (!AUDIT_RESULTS.has(e.result)) throw new StoreInputError(`audit result ${String(e.result)} is not ok, denied or error`);
-    this.store.enqueueN([
-      OP_AUDIT,
-      e.time ?? this.store.now(),
-      e.actor,
-      e.tenant ?? null,
-      e.vnf ?? null,
-      e.action,
-      e.detail === undefined ? null : toJson(e.detail),
-      e.result,
-      e.errorType ?? null,
-      e.errorCode ?? null,
-    ]);
+    this.store
+      .enqueue(OP_AUDIT)
+      .value(e.time ?? this.store.now())
+      .value(e.actor)
+      .value(e.tenant ?? null)
+      .value(e.vnf ?? null)
+      .value(e.action)
+      .value(e.detail === undefined ? null : toJson(e.detail))
+      .value(e.result)
+      .value(e.errorType ?? null)
+      .value(e.errorCode ?? null);
+    this.store.queued();
   }
 
   /** Entries matching every given criterion, by id (time of append). */

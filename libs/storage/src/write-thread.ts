@@ -10,7 +10,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { compileBatchWriter, unpackBatch } from './batch.js';
+import { compileBatchWriter } from './batch.js';
 
 export interface WriteThreadData {
   path: string;
@@ -36,7 +36,7 @@ function drain(): void {
     const b = backlog[0];
     const t0 = performance.now();
     try {
-      write(unpackBatch(b.batch));
+      write(b.batch);
     } catch (e) {
       const text = Buffer.from(String((e as Error).message ?? e)).subarray(0, errText.length);
       errText.set(text);
