@@ -44,7 +44,7 @@ describe('Batch and compileBatchWriter', () => {
     b.op(OP_GROUP_UPSERT).value('fw-ü').num(0xf0000001).value('acme').bytes(Buffer.from('grp'));
     b.op(OP_AUDIT).value(1.5e12).value('opérateur ✓').value(null).value('fw-ü').value('flow-mod.add').value('{"n":1}').value('ok').value(null).value(null);
     const batch = b.take();
-    expect(b.empty).toBe(true);
+    expect(b.view()).toHaveLength(0);
     compileBatchWriter(d)(batch);
     expect(d.prepare('SELECT * FROM shadow_groups').all()).toEqual([{ vnf: 'fw-ü', group_id: 0xf0000001, owner: 'acme', group_mod: Buffer.from('grp') }]);
     expect(d.prepare('SELECT * FROM audit').all()).toEqual([

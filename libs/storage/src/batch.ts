@@ -33,10 +33,6 @@ export class Batch {
   private buf = Buffer.allocUnsafe(64 * 1024);
   private pos = 0;
 
-  get empty(): boolean {
-    return this.pos === 0;
-  }
-
   private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     const b = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.pos + n));
