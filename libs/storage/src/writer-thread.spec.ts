@@ -43,12 +43,16 @@ describe('the writer thread', () => {
       // Reported before flush returned: written here, not handed to the thread (which reports by message, later).
       expect(flushed).toEqual([1]);
       expect(committed('shadow_flow_rows')).toBe(1);
-      // With a batch in flight, a blocking flush goes through the thread, after it, in order.
+      // The thread up (its start, which a loaded machine can make slow, awaited without blocking)...
+      put(store, shadowFlowOf('fw1', ids.take(), 'acme', flowMod(1, 8, [inPort(1)], 1, 1n)));
+      expect(await store.flushAsync()).toBe(1);
+      expect(committed('shadow_flow_rows')).toBe(2);
+      // ...with a batch in flight, a blocking flush goes through the thread, after it, in order.
       put(store, shadowFlowOf('fw1', ids.take(), 'acme', flowMod(1, 6, [inPort(1)], 1, 1n)));
       const inFlight = store.flushAsync();
       put(store, shadowFlowOf('fw1', ids.take(), 'acme', flowMod(1, 7, [inPort(1)], 1, 1n)));
       expect(store.flush()).toBe(1);
-      expect(committed('shadow_flow_rows')).toBe(3);
+      expect(committed('shadow_flow_rows')).toBe(4);
       await inFlight;
     } finally {
       store.close();
